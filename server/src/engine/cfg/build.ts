@@ -1,0 +1,323 @@
+/**
+ * Builds a Cfg from a function body. Short-circuit conditions, conditional expressions in assignments,
+ * initializers and returns, switch fall-through, goto/labels and #if alternatives become explicit
+ * branches, so the flow analysis sees each path on its own.
+ */
+import { child, childrenOf, declaredName, textOf, type Syntax } from '../parse/syntax';
+import type { Cfg, CfgNode, EdgeFact, Instr } from './cfg';
+
+interface Pred {
+  node: number;
+  slot: number;
+  fact?: EdgeFact;
+}
+
+export interface CfgOptions {
+  /** Calls that never return (abort, Py_FatalError). */
+  noreturn: Set<string>;
+  /** Statement macros that return from the function (Py_RETURN_NONE). */
+  returnMacros: Set<string>;
+}
+
+/** Normalised text of a condition, and the identifiers it reads. */
+export function conditionKey(n: Syntax, source: string): { key: string; deps: string[] } {
+  const deps = new Set<string>();
+  const stack = [n];
+  while (stack.length) {
+    const c = stack.pop()!;
+    if (c.type === 'identifier') deps.add(textOf(c, source));
+    else if (c.type !== 'field_identifier') stack.push(...c.children);
+  }
+  return { key: source.slice(n.start, n.end).replace(/\s+/g, ''), deps: [...deps] };
+}
+
+export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
+  const nodes: CfgNode[] = [];
+  const labels = new Map<string, number>();
+  const breaks: Pred[][] = [];
+  const continues: Pred[][] = [];
+
+  const add = (instr: Instr, preds: Pred[]): number => {
+    const id = nodes.length;
+    nodes.push({ id, instr, succ: [], facts: [], preds: [] });
+    connect(preds, id);
+    return id;
+  };
+  const connect = (preds: Pred[], to: number) => {
+    for (const p of preds) {
+      const n = nodes[p.node];
+      n.succ[p.slot] = to;
+      n.facts[p.slot] = p.fact;
+    }
+  };
+  const out = (id: number, slot = 0): Pred[] => [{ node: id, slot }];
+  const labelNode = (name: string): number => {
+    let id = labels.get(name);
+    if (id === undefined) {
+      id = add({ op: 'nop' }, []);
+      labels.set(name, id);
+    }
+    return id;
+  };
+
+  const entry = add({ op: 'entry' }, []);
+  const exit = add({ op: 'exit' }, []);
+
+  const strip = (n: Syntax): Syntax => (n.type === 'parenthesized_expression' && n.children.length === 1 ? strip(n.children[0]) : n);
+  const isConditional = (n: Syntax | undefined): n is Syntax => !!n && strip(n).type === 'conditional_expression';
+  const calleeName = (n: Syntax): string | undefined => {
+    const e = strip(n);
+    if (e.type !== 'call_expression') return undefined;
+    const f = child(e, 'function');
+    return f?.type === 'identifier' ? textOf(f, source) : undefined;
+  };
+
+  function constant(n: Syntax): boolean | undefined {
+    const e = strip(n);
+    if (e.type === 'number_literal') return !/^0+[uUlL]*$/.test(textOf(e, source)) ? true : false;
+    if (e.type === 'true') return true;
+    if (e.type === 'false') return false;
+    return undefined;
+  }
+
+  function cond(n: Syntax, preds: Pred[]): { t: Pred[]; f: Pred[] } {
+    const e = strip(n);
+    if (preds.length === 0) return { t: [], f: [] };
+    const k = constant(e);
+    if (k === true) return { t: preds, f: [] };
+    if (k === false) return { t: [], f: preds };
+    if (e.type === 'unary_expression' && e.op === '!') {
+      const r = cond(child(e, 'argument')!, preds);
+      return { t: r.f, f: r.t };
+    }
+    if (e.type === 'binary_expression' && (e.op === '&&' || e.op === '||')) {
+      const left = cond(child(e, 'left')!, preds);
+      if (e.op === '&&') {
+        const right = cond(child(e, 'right')!, left.t);
+        return { t: right.t, f: [...left.f, ...right.f] };
+      }
+      const right = cond(child(e, 'right')!, left.f);
+      return { t: [...left.t, ...right.t], f: right.f };
+    }
+    const id = add({ op: 'branch', cond: e }, preds);
+    return { t: out(id, 0), f: out(id, 1) };
+  }
+
+  /** lhs = (c ? a : b), lowered to two assignments. */
+  function assignLowered(lhs: Syntax, rhs: Syntax, at: Syntax, preds: Pred[]): Pred[] {
+    const e = strip(rhs);
+    if (e.type !== 'conditional_expression') return out(add({ op: 'assign', lhs, rhs, at }, preds));
+    const c = cond(child(e, 'condition')!, preds);
+    const cons = child(e, 'consequence');
+    const alt = child(e, 'alternative')!;
+    // GNU `c ?: b` has no consequence: the value is the condition itself
+    const t = assignLowered(lhs, cons ?? child(e, 'condition')!, at, c.t);
+    const f = assignLowered(lhs, alt, at, c.f);
+    return [...t, ...f];
+  }
+
+  function returnLowered(value: Syntax | null, at: Syntax, preds: Pred[]): void {
+    if (value && isConditional(value)) {
+      const e = strip(value);
+      const c = cond(child(e, 'condition')!, preds);
+      returnLowered(child(e, 'consequence') ?? child(e, 'condition')!, at, c.t);
+      returnLowered(child(e, 'alternative')!, at, c.f);
+      return;
+    }
+    if (preds.length === 0) return;
+    connect(out(add({ op: 'return', value, at }, preds)), exit);
+  }
+
+  function stmts(list: Syntax[], preds: Pred[]): Pred[] {
+    let cur = preds;
+    for (const s of list) cur = stmt(s, cur);
+    return cur;
+  }
+
+  function preprocAlternative(n: Syntax, preds: Pred[]): Pred[] {
+    // #ifdef X / #ifndef X / #if expr / #elif expr: a fact on the macro condition, never invalidated
+    let key: string;
+    let positive = true;
+    if (n.type === 'preproc_ifdef' || n.type === 'preproc_elifdef') {
+      const name = child(n, 'name');
+      key = `defined(${name ? textOf(name, source) : '?'})`;
+      positive = !(n.op ?? '').includes('ndef');
+    } else {
+      const c = child(n, 'condition');
+      key = c ? source.slice(c.start, c.end).replace(/\s+/g, '') : '?';
+      const m = /^defined\(?([A-Za-z_]\w*)\)?$/.exec(key);
+      if (m) key = `defined(${m[1]})`;
+      const neg = /^!defined\(?([A-Za-z_]\w*)\)?$/.exec(key);
+      if (neg) {
+        key = `defined(${neg[1]})`;
+        positive = false;
+      }
+    }
+    const fact = (value: boolean): EdgeFact => ({ key: `#${key}`, deps: [], value: positive ? value : !value });
+    const fork = add({ op: 'nop' }, preds);
+    const alternative = child(n, 'alternative');
+    const body = n.children.filter(c => c.field === null);
+    const thenEnd = stmts(body, [{ node: fork, slot: 0, fact: fact(true) }]);
+    const elsePreds: Pred[] = [{ node: fork, slot: 1, fact: fact(false) }];
+    if (!alternative) return [...thenEnd, ...elsePreds];
+    if (alternative.type === 'preproc_else') return [...thenEnd, ...stmts(alternative.children, elsePreds)];
+    return [...thenEnd, ...preprocAlternative(alternative, elsePreds)];
+  }
+
+  function stmt(s: Syntax, preds: Pred[]): Pred[] {
+    switch (s.type) {
+      case 'compound_statement':
+        return stmts(s.children, preds);
+      case 'expression_statement': {
+        const e = s.children[0];
+        if (!e) return preds;
+        const inner = strip(e);
+        if (inner.type === 'assignment_expression' && inner.op === '=' && isConditional(child(inner, 'right'))) {
+          return assignLowered(child(inner, 'left')!, child(inner, 'right')!, inner, preds);
+        }
+        if (inner.type === 'identifier' && opts.returnMacros.has(textOf(inner, source))) {
+          returnLowered(null, s, preds);
+          return [];
+        }
+        const name = calleeName(inner);
+        if (name && opts.returnMacros.has(name)) {
+          returnLowered(null, s, preds);
+          return [];
+        }
+        const id = add({ op: 'eval', n: e }, preds);
+        if (name && opts.noreturn.has(name)) return [];
+        return out(id);
+      }
+      case 'declaration': {
+        const lowered = new Set<Syntax>();
+        for (const d of childrenOf(s, 'declarator')) {
+          if (d.type === 'init_declarator' && isConditional(child(d, 'value'))) lowered.add(d);
+        }
+        let cur = out(add({ op: 'decl', n: s, lowered: lowered.size ? lowered : undefined }, preds));
+        for (const d of lowered) {
+          const id = declaredName(child(d, 'declarator'));
+          if (id) cur = assignLowered(id, child(d, 'value')!, d, cur);
+        }
+        return cur;
+      }
+      case 'if_statement': {
+        const c = cond(child(s, 'condition')!, preds);
+        const cons = child(s, 'consequence');
+        const t = cons ? stmt(cons, c.t) : c.t;
+        const alt = child(s, 'alternative');
+        const f = alt ? stmt(alt.type === 'else_clause' ? alt.children[0] ?? alt : alt, c.f) : c.f;
+        return [...t, ...f];
+      }
+      case 'else_clause':
+        return stmts(s.children, preds);
+      case 'while_statement': {
+        const head = add({ op: 'nop' }, preds);
+        const c = cond(child(s, 'condition')!, out(head));
+        breaks.push([]);
+        continues.push([]);
+        const end = stmt(child(s, 'body')!, c.t);
+        connect([...end, ...continues.pop()!], head);
+        return [...c.f, ...breaks.pop()!];
+      }
+      case 'do_statement': {
+        const head = add({ op: 'nop' }, preds);
+        breaks.push([]);
+        continues.push([]);
+        const end = stmt(child(s, 'body')!, out(head));
+        const c = cond(child(s, 'condition')!, [...end, ...continues.pop()!]);
+        connect(c.t, head);
+        return [...c.f, ...breaks.pop()!];
+      }
+      case 'for_statement': {
+        let cur = preds;
+        const init = child(s, 'initializer');
+        if (init) cur = init.type === 'declaration' ? stmt(init, cur) : out(add({ op: 'eval', n: init }, cur));
+        const head = add({ op: 'nop' }, cur);
+        const condition = child(s, 'condition');
+        const c = condition ? cond(condition, out(head)) : { t: out(head), f: [] };
+        breaks.push([]);
+        continues.push([]);
+        const body = child(s, 'body');
+        const end = body ? stmt(body, c.t) : c.t;
+        const update = childrenOf(s, 'update');
+        let tail = [...end, ...continues.pop()!];
+        for (const u of update) tail = out(add({ op: 'eval', n: u }, tail));
+        connect(tail, head);
+        return [...c.f, ...breaks.pop()!];
+      }
+      case 'switch_statement': {
+        const scrutinee = child(s, 'condition')!;
+        const sw = add({ op: 'eval', n: scrutinee }, preds);
+        const body = child(s, 'body');
+        const cases = body?.children ?? [];
+        const scrut = conditionKey(strip(scrutinee), source);
+        breaks.push([]);
+        let fall: Pred[] = [];
+        let hasDefault = false;
+        let slot = 0;
+        for (const c of cases) {
+          if (c.type !== 'case_statement') {
+            fall = stmt(c, fall);
+            continue;
+          }
+          const value = child(c, 'value');
+          if (!value) hasDefault = true;
+          const fact: EdgeFact | undefined = value
+            ? { key: `${scrut.key}==${source.slice(value.start, value.end).replace(/\s+/g, '')}`, deps: scrut.deps, value: true }
+            : undefined;
+          const entryNode = add({ op: 'nop' }, [...fall, { node: sw, slot: slot++, fact }]);
+          fall = stmts(c.children.filter(x => x !== value), out(entryNode));
+        }
+        const after = [...fall, ...breaks.pop()!];
+        if (!hasDefault) after.push({ node: sw, slot: slot++ });
+        return after;
+      }
+      case 'break_statement':
+        breaks[breaks.length - 1]?.push(...preds);
+        return [];
+      case 'continue_statement':
+        continues[continues.length - 1]?.push(...preds);
+        return [];
+      case 'return_statement': {
+        const value = s.children[0] ?? null;
+        returnLowered(value, s, preds);
+        return [];
+      }
+      case 'goto_statement': {
+        const label = child(s, 'label');
+        if (label) connect(preds, labelNode(textOf(label, source)));
+        return [];
+      }
+      case 'labeled_statement': {
+        const label = child(s, 'label');
+        const id = label ? labelNode(textOf(label, source)) : add({ op: 'nop' }, []);
+        connect(preds, id);
+        return stmts(s.children.filter(c => c !== label), out(id));
+      }
+      case 'preproc_ifdef':
+      case 'preproc_if':
+        return preprocAlternative(s, preds);
+      case 'preproc_def':
+      case 'preproc_function_def':
+      case 'preproc_call':
+      case 'preproc_include':
+      case 'type_definition':
+      case 'struct_specifier':
+      case 'enum_specifier':
+      case 'union_specifier':
+        return preds;
+      case 'attributed_statement':
+        return stmts(s.children.filter(c => c.type !== 'attribute_declaration'), preds);
+      case 'case_statement':
+        return stmts(s.children.filter(c => c.field !== 'value'), preds);
+      default:
+        if (preds.length === 0) return preds;
+        return out(add({ op: 'eval', n: s }, preds));
+    }
+  }
+
+  const end = stmt(body, out(entry));
+  connect(end, exit);
+  for (const n of nodes) for (const s of n.succ) if (s !== undefined) nodes[s].preds.push(n.id);
+  return { nodes, entry, exit };
+}

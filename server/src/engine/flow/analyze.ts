@@ -1,0 +1,1307 @@
+/**
+ * Flow-sensitive analysis of one function: what every pointer-valued location holds, the state of
+ * every block it reaches, whether the GIL is held, and whether an allocation failure is pending.
+ * It observes events for the rules and produces the function's summary for its callers.
+ *
+ * Path sensitivity is bounded: states that differ in a branch fact (a flag tested twice, an #ifdef,
+ * a switch case), in the GIL or in a pending allocation failure are kept apart, up to MAX_DISJUNCTS
+ * per program point; beyond that they are merged.
+ */
+import type { Api } from '../../../../allocator-model/src/types';
+import type { Model } from '../../../../allocator-model/src/model';
+import { needsGil } from '../../../../allocator-model/src/model';
+import { buildCfg, conditionKey } from '../cfg/build';
+import type { Cfg, CfgNode, EdgeFact } from '../cfg/cfg';
+import { child, childrenOf, declaratorShape, declaredName, textOf, unwrap, walk, type Syntax } from '../parse/syntax';
+import { GIL_ACQUIRE_MARKER, GIL_RELEASE_MARKER } from '../parse/neutralise';
+import type { FunctionInfo, GlobalVar, VarType } from '../project/facts';
+import { typeName } from '../project/facts';
+import type { FlowEvent, Released } from './events';
+import {
+  ABSENT, ESCAPED, FREED, GIL_HELD, GIL_RELEASED, LIVE, MOVED, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+} from './state';
+import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
+
+export const MAX_DISJUNCTS = 8;
+const MAX_PATH_DEPTH = 3;
+
+function depth(loc: string): number {
+  let n = 0;
+  for (let i = loc.indexOf('->'); i >= 0; i = loc.indexOf('->', i + 2)) n++;
+  return n;
+}
+
+export interface FlowContext {
+  source: string;
+  model: Model;
+  fn: FunctionInfo;
+  /** A model API or a workspace/attribute-declared function, resolved for this file. */
+  api(name: string): Api | undefined;
+  /** A project function's or local macro's summary (callees are analysed first). */
+  summary(name: string): Summary | undefined;
+  structFields(type: string): Map<string, VarType> | undefined;
+  global(name: string): GlobalVar | undefined;
+  returnType(name: string): VarType | undefined;
+  /** Set when the function is a type's tp_dealloc: its first parameter is the object being destroyed. */
+  deallocOf?: { typeName: string; gc: boolean };
+  /** Family of objects a PyType_GenericAlloc(&T) / PyObject_New(.., &T) call makes, when T is known. */
+  typeIsGc(name: string): boolean | undefined;
+  /** Returning NULL / -1 reports an error to Python (nomemory-not-set applies). */
+  errorReturn: 'null' | 'minus-one' | undefined;
+  budget: number;
+}
+
+export interface FlowResult {
+  events: FlowEvent[];
+  summary: Summary;
+  sites: Map<number, Syntax>;
+  aborted: boolean;
+  /** States on entry to each CFG node after the fixpoint (kept for hover and heap extraction). */
+  cfg: Cfg;
+}
+
+interface ObjInfo {
+  alloc: AllocFact;
+  site: number;
+  token?: string;
+  leakSuppressed?: boolean;
+}
+
+interface Local extends VarType {
+  isStatic: boolean;
+}
+
+const NULL_NAMES = new Set(['NULL', 'nullptr']);
+
+export function analyzeFunction(ctx: FlowContext): FlowResult {
+  return new FunctionAnalysis(ctx).run();
+}
+
+class FunctionAnalysis {
+  private readonly src: string;
+  private readonly model: Model;
+  private readonly locals = new Map<string, Local>();
+  private readonly params = new Map<string, number>();
+  private readonly sites = new Map<number, Syntax>();
+  private readonly objs = new Map<string, ObjInfo>();
+  private readonly targetApi = new Map<string, string>();
+  private readonly fieldKeys = new Map<string, string>();
+  private readonly events: FlowEvent[] = [];
+  private readonly summary: Summary;
+  private readonly releases = new Map<string, ReleaseFact>();
+  private reporting = false;
+  /** `p = realloc(p, n)` calls: reported as realloc-leak, so their blocks are not also leaks. */
+  private readonly reallocLeakSites = new Set<number>();
+  private steps = 0;
+  private cur!: State;
+
+  constructor(private readonly ctx: FlowContext) {
+    this.src = ctx.source;
+    this.model = ctx.model;
+    this.summary = emptySummary(ctx.fn.name);
+    ctx.fn.params.forEach((p, i) => this.params.set(p.name, i));
+    walk(ctx.fn.body, n => {
+      if (n.type !== 'declaration') return;
+      const base = typeName(child(n, 'type'), this.src);
+      const isStatic = n.children.some(c => c.type === 'storage_class_specifier' && textOf(c, this.src) === 'static');
+      for (const d of childrenOf(n, 'declarator')) {
+        const target = d.type === 'init_declarator' ? child(d, 'declarator') : d;
+        const id = declaredName(target);
+        if (!id) continue;
+        const shape = declaratorShape(target);
+        this.locals.set(textOf(id, this.src), { base, pointers: shape.pointers, array: shape.array, isStatic });
+      }
+    });
+  }
+
+  run(): FlowResult {
+    const cfg = buildCfg(this.ctx.fn.body, this.src, { noreturn: this.model.noreturn, returnMacros: this.model.returnMacros });
+    const inStates: State[][] = cfg.nodes.map(() => []);
+    const collapsed = new Uint8Array(cfg.nodes.length);
+    inStates[cfg.entry].push(this.entryState());
+    const queued = new Uint8Array(cfg.nodes.length);
+    const work: number[] = [cfg.entry];
+    queued[cfg.entry] = 1;
+    let aborted = false;
+    while (work.length) {
+      const id = work.shift()!;
+      queued[id] = 0;
+      const node = cfg.nodes[id];
+      for (const s of [...inStates[id]]) {
+        if (++this.steps > this.ctx.budget) {
+          aborted = true;
+          break;
+        }
+        for (const [slot, out] of this.transfer(node, new State(s))) {
+          const to = node.succ[slot];
+          if (to === undefined) continue;
+          const st = this.applyFact(out, node.facts[slot]);
+          if (!st) continue;
+          if (this.propagate(inStates, collapsed, to, st) && !queued[to]) {
+            queued[to] = 1;
+            work.push(to);
+          }
+        }
+      }
+      if (aborted) break;
+    }
+    if (!aborted) {
+      this.reporting = true;
+      for (const node of cfg.nodes) for (const s of inStates[node.id]) this.transfer(node, new State(s));
+      this.summary.releases = [...this.releases.values()];
+    } else {
+      this.summary.unknown = true;
+    }
+    return { events: aborted ? [] : this.events, summary: this.summary, sites: this.sites, aborted, cfg };
+  }
+
+  // ---------------------------------------------------------------- fixpoint plumbing
+
+  private stateKey(st: State): string {
+    return `${st.factsKey()}|${st.noMem}|${st.gil}`;
+  }
+
+  private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
+    const list = inStates[to];
+    const implicit = (loc: string) => this.implicit(loc);
+    if (collapsed[to]) return joinInto(list[0], st, implicit);
+    const key = this.stateKey(st);
+    for (const s of list) if (this.stateKey(s) === key) return joinInto(s, st, implicit);
+    if (list.length < MAX_DISJUNCTS) {
+      list.push(st);
+      return true;
+    }
+    const merged = list[0];
+    for (let i = 1; i < list.length; i++) joinInto(merged, list[i], implicit);
+    joinInto(merged, st, implicit);
+    inStates[to] = [merged];
+    collapsed[to] = 1;
+    return true;
+  }
+
+  private applyFact(st: State, fact: EdgeFact | undefined): State | null {
+    if (!fact) return st;
+    const known = st.facts.get(fact.key);
+    if (known !== undefined) return known === fact.value ? st : null;
+    st.facts.set(fact.key, fact.value);
+    st.factDeps.set(fact.key, fact.deps);
+    return st;
+  }
+
+  private entryState(): State {
+    const st = new State();
+    this.ctx.fn.params.forEach((p, i) => {
+      st.vars.set(`v:${p.name}`, [`p${i}`]);
+    });
+    const d = this.ctx.deallocOf;
+    if (d && this.ctx.fn.params.length > 0) {
+      const t = 'oself';
+      this.objs.set(t, {
+        alloc: { family: d.gc ? 'gc-object' : 'object', api: `${d.typeName}.tp_alloc`, via: [], setsException: true, typed: true },
+        site: this.ctx.fn.node.start,
+      });
+      this.sites.set(this.ctx.fn.node.start, this.ctx.fn.node);
+      st.status.set(t, { bits: LIVE | ESCAPED });
+      st.vars.set(`v:${this.ctx.fn.params[0].name}`, [t]);
+    }
+    return st;
+  }
+
+  // ---------------------------------------------------------------- instructions
+
+  private transfer(node: CfgNode, st: State): [number, State][] {
+    this.cur = st;
+    const ins = node.instr;
+    switch (ins.op) {
+      case 'entry':
+      case 'nop':
+        return node.succ.map((_, i) => [i, i === 0 ? st : new State(st)]);
+      case 'exit':
+        if (this.reporting) {
+          this.atExit(st);
+          this.collectSummary(st);
+        }
+        return [];
+      case 'eval': {
+        this.eval(ins.n);
+        return node.succ.map((_, i) => [i, i === 0 ? st : new State(st)]);
+      }
+      case 'decl':
+        this.declare(ins.n, ins.lowered);
+        return [[0, st]];
+      case 'assign': {
+        this.assign(ins.lhs, ins.rhs, ins.at);
+        return [[0, st]];
+      }
+      case 'branch':
+        return this.branch(ins.cond, st);
+      case 'return': {
+        const v: Val = ins.value ? this.eval(ins.value) : ['u'];
+        this.site(ins.at);
+        if (this.reporting) this.checkNoMem(st, v, ins.at);
+        st.ret = v;
+        st.retSite = ins.at.start;
+        return [[0, st]];
+      }
+    }
+  }
+
+  private declare(n: Syntax, lowered: Set<Syntax> | undefined): void {
+    for (const d of childrenOf(n, 'declarator')) {
+      const target = d.type === 'init_declarator' ? child(d, 'declarator') : d;
+      const id = declaredName(target);
+      if (!id) continue;
+      const name = textOf(id, this.src);
+      const local = this.locals.get(name);
+      const loc = `v:${name}`;
+      if (local?.array) {
+        this.cur.vars.set(loc, [local.isStatic ? `t${name}` : `s${name}`]);
+        const value = d.type === 'init_declarator' ? child(d, 'value') : undefined;
+        if (value) {
+          const v = this.eval(value);
+          if (value.type === 'initializer_list') {
+            const slot = `${local.isStatic ? 't' : 's'}${name}->[]`;
+            this.cur.vars.set(slot, value.children.map(c => this.eval(c)).reduce((a, b) => union(a, b), [] as Val));
+          } else if (v.length) this.cur.vars.set(`${local.isStatic ? 't' : 's'}${name}->[]`, ['u']);
+        }
+        continue;
+      }
+      if (d.type !== 'init_declarator' || lowered?.has(d)) {
+        this.cur.vars.set(loc, local?.isStatic ? ['u'] : []);
+        this.invalidate(name);
+        continue;
+      }
+      const value = child(d, 'value');
+      if (!value) continue;
+      if (value.type === 'initializer_list') {
+        this.eval(value);
+        this.cur.vars.set(loc, ['u']);
+        continue;
+      }
+      this.checkReallocLeak(id, value);
+      this.store(id, this.eval(value), d);
+    }
+  }
+
+  private assign(lhs: Syntax, rhs: Syntax, at: Syntax): void {
+    this.checkReallocLeak(lhs, rhs);
+    this.store(lhs, this.eval(rhs), at);
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  private site(n: Syntax): number {
+    this.sites.set(n.start, n);
+    return n.start;
+  }
+
+  private eval(n: Syntax): Val {
+    switch (n.type) {
+      case 'identifier': {
+        const name = textOf(n, this.src);
+        if (NULL_NAMES.has(name)) return ['n'];
+        return this.read(`v:${name}`);
+      }
+      case 'null':
+        return ['n'];
+      case 'number_literal': {
+        const t = textOf(n, this.src).replace(/[uUlL]+$/, '');
+        return t === '0' ? ['n'] : [`c${t}`];
+      }
+      case 'string_literal':
+      case 'concatenated_string':
+        return ['l'];
+      case 'char_literal':
+      case 'true':
+      case 'false':
+      case 'sizeof_expression':
+      case 'alignof_expression':
+      case 'offsetof_expression':
+        return [];
+      case 'parenthesized_expression': {
+        let v: Val = [];
+        for (const c of n.children) v = this.eval(c);
+        return v;
+      }
+      case 'cast_expression': {
+        const value = child(n, 'value');
+        return value ? this.eval(value) : ['u'];
+      }
+      case 'assignment_expression': {
+        const left = child(n, 'left')!;
+        const right = child(n, 'right')!;
+        if (n.op === '=') {
+          this.checkReallocLeak(left, right);
+          const v = this.eval(right);
+          this.store(left, v, n);
+          return v;
+        }
+        this.eval(right);
+        const old = this.eval(left);
+        this.store(left, this.hasPointer(old) ? ['u'] : [], n);
+        return [];
+      }
+      case 'update_expression': {
+        const arg = child(n, 'argument')!;
+        const old = this.eval(arg);
+        this.store(arg, this.hasPointer(old) ? ['u'] : [], n);
+        return [];
+      }
+      case 'call_expression':
+        return this.call(n);
+      case 'field_expression':
+      case 'subscript_expression':
+        return this.readPlace(n);
+      case 'pointer_expression': {
+        const arg = child(n, 'argument')!;
+        if (n.op === '&') return this.addressOf(arg);
+        return this.readPlace(n);
+      }
+      case 'unary_expression': {
+        const arg = child(n, 'argument')!;
+        const v = this.eval(arg);
+        if (n.op === '-' && v.length === 1 && v[0].startsWith('c')) return [`c-${v[0].slice(1)}`];
+        if (n.op === '-' && v.length === 1 && v[0] === 'n') return ['n'];
+        return [];
+      }
+      case 'binary_expression': {
+        const l = this.eval(child(n, 'left')!);
+        this.eval(child(n, 'right')!);
+        if ((n.op === '+' || n.op === '-') && this.hasPointer(l)) return ['u'];
+        return [];
+      }
+      case 'conditional_expression': {
+        this.eval(child(n, 'condition')!);
+        const c = child(n, 'consequence');
+        const a = c ? this.eval(c) : ['u'];
+        return union(a, this.eval(child(n, 'alternative')!));
+      }
+      case 'comma_expression': {
+        this.eval(child(n, 'left')!);
+        return this.eval(child(n, 'right')!);
+      }
+      case 'initializer_list':
+      case 'compound_literal_expression':
+        for (const c of n.children) this.eval(c);
+        return ['u'];
+      case 'initializer_pair': {
+        const v = child(n, 'value');
+        return v ? this.eval(v) : [];
+      }
+      default:
+        for (const c of n.children) if (c.type !== 'type_descriptor') this.eval(c);
+        return ['u'];
+    }
+  }
+
+  private hasPointer(v: Val): boolean {
+    return v.some(t => t !== 'n' && t[0] !== 'c');
+  }
+
+  /** The value a location has where the state never wrote it. */
+  private implicit(loc: string): Val {
+    if (loc.startsWith('v:')) {
+      const name = loc.slice(2);
+      const dot = name.indexOf('.');
+      if (dot >= 0) return this.isExternalVar(name.slice(0, dot)) ? [`f${loc}`] : ['u'];
+      if (this.params.has(name)) return [`p${this.params.get(name)}`];
+      const local = this.locals.get(name);
+      if (local) return local.array ? [`${local.isStatic ? 't' : 's'}${name}`] : ['u'];
+      const g = this.ctx.global(name);
+      if (g) return g.array ? [`t${name}`] : [`g${name}`];
+      return ['u'];
+    }
+    // k-limiting: memory three dereferences away is not tracked (a list walk would never converge)
+    if (depth(loc) > MAX_PATH_DEPTH) return ['u'];
+    return this.externalRoot(loc) ? [`f${loc}`] : ['u'];
+  }
+
+  private isExternalVar(name: string): boolean {
+    if (this.params.has(name)) return true;
+    const local = this.locals.get(name);
+    if (local) return local.isStatic;
+    return true;
+  }
+
+  /** Whether memory at this location existed before the function ran (reached through a parameter or global). */
+  private externalRoot(loc: string): boolean {
+    const c = loc.charAt(0);
+    if (c === 'A') return this.externalRoot(loc.slice(1));
+    if (c === 'v') {
+      const name = loc.slice(2).split(/->|\./)[0];
+      return this.isExternalVar(name);
+    }
+    return c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T';
+  }
+
+  private read(loc: string): Val {
+    return this.cur.vars.get(loc) ?? this.implicit(loc);
+  }
+
+  /** Locations an lvalue denotes, and whether a write to them is a strong update. */
+  private places(n: Syntax): { locs: string[]; strong: boolean; key?: string } {
+    const e = unwrapParens(n);
+    switch (e.type) {
+      case 'identifier':
+        return { locs: [`v:${textOf(e, this.src)}`], strong: true };
+      case 'field_expression': {
+        const arg = child(e, 'argument')!;
+        const field = textOf(child(e, 'field')!, this.src);
+        const key = this.fieldKey(arg, field, e.op === '->');
+        if (e.op === '.') {
+          const inner = this.places(arg);
+          return { locs: inner.locs.map(l => `${l}.${field}`), strong: inner.strong, key };
+        }
+        const base = this.eval(arg);
+        this.use(base, e);
+        return { ...this.through(base, `->${field}`, `.${field}`, key), key };
+      }
+      case 'subscript_expression': {
+        const arg = child(e, 'argument')!;
+        const idx = child(e, 'index');
+        if (idx) this.eval(idx);
+        const base = this.eval(arg);
+        this.use(base, e);
+        const key = this.fieldKey(arg, '[]', false);
+        const r = this.through(base, '->[]', '', key);
+        return { locs: r.locs, strong: false, key };
+      }
+      case 'pointer_expression': {
+        if (e.op !== '*') return { locs: [], strong: false };
+        const arg = child(e, 'argument')!;
+        const base = this.eval(arg);
+        this.use(base, e);
+        return this.through(base, '->*', '', undefined);
+      }
+      case 'cast_expression':
+        return this.places(child(e, 'value')!);
+      default:
+        return { locs: [], strong: false };
+    }
+  }
+
+  /** Locations reached through the targets of a pointer value. */
+  private through(base: Val, arrow: string, dot: string, key: string | undefined): { locs: string[]; strong: boolean } {
+    const locs: string[] = [];
+    let unknown = false;
+    for (const t of base) {
+      if (t === 'n' || t[0] === 'c' || t === 'l' || t[0] === 'k' || t[0] === 'z') continue;
+      if (t === 'u') {
+        unknown = true;
+        continue;
+      }
+      locs.push(t[0] === 'A' ? `${t.slice(1)}${dot}` : `${t}${arrow}`);
+    }
+    if (unknown && key) locs.push(`T${key}`);
+    return { locs, strong: locs.length === 1 && !unknown };
+  }
+
+  /** Field identity across functions: "<struct type>.<field>". */
+  private fieldKey(base: Syntax, field: string, arrow: boolean): string | undefined {
+    const t = this.typeOf(base);
+    if (!t) return undefined;
+    if (arrow && t.pointers < 1 && !t.array) return undefined;
+    return `${t.base}.${field}`;
+  }
+
+  private readPlace(n: Syntax): Val {
+    const e = unwrapParens(n);
+    if (e.type === 'field_expression') {
+      const bf = this.borrowedField(e);
+      if (bf) {
+        const arg = child(e, 'argument')!;
+        if (e.op === '->') this.use(this.eval(arg), e);
+        const t = `b${e.start}`;
+        this.targetApi.set(t, bf);
+        this.site(e);
+        return [t];
+      }
+    }
+    const p = this.places(n);
+    let v: Val = [];
+    for (const loc of p.locs) {
+      let cur = this.cur.vars.get(loc);
+      if (!cur) {
+        cur = this.implicit(loc);
+        if (p.key && cur.length === 1 && cur[0][0] === 'f') this.fieldKeys.set(cur[0], p.key);
+      }
+      v = union(v, cur);
+    }
+    return p.locs.length ? v : ['u'];
+  }
+
+  private borrowedField(e: Syntax): string | undefined {
+    const arg = child(e, 'argument')!;
+    const t = this.typeOf(arg);
+    if (!t) return undefined;
+    const bf = this.model.borrowedFields.get(t.base);
+    const field = textOf(child(e, 'field')!, this.src);
+    return bf?.fields.has(field) ? `${t.base}.${field}` : undefined;
+  }
+
+  private addressOf(arg: Syntax): Val {
+    const e = unwrapParens(arg);
+    if (e.type === 'identifier') {
+      const name = textOf(e, this.src);
+      const local = this.locals.get(name);
+      if (local?.array) return [`${local.isStatic ? 't' : 's'}${name}`];
+      if (!local && !this.params.has(name)) {
+        const g = this.ctx.global(name);
+        if (g?.array) return [`t${name}`];
+      }
+      return [`Av:${name}`];
+    }
+    if (e.type === 'subscript_expression') {
+      // &a[i] is a + i: the base pointer itself at index 0, an interior pointer otherwise
+      const idx = child(e, 'index');
+      const base = this.eval(child(e, 'argument')!);
+      if (idx) this.eval(idx);
+      return idx && textOf(idx, this.src) === '0' ? base : ['u'];
+    }
+    const p = this.places(e);
+    return p.locs.map(l => `A${l}`).sort();
+  }
+
+  /** Static type of an expression, as far as declarations tell. */
+  private typeOf(n: Syntax): VarType | undefined {
+    const e = unwrapParens(n);
+    switch (e.type) {
+      case 'identifier': {
+        const name = textOf(e, this.src);
+        const local = this.locals.get(name);
+        if (local) return local;
+        const pi = this.params.get(name);
+        if (pi !== undefined) return this.ctx.fn.params[pi];
+        return this.ctx.global(name);
+      }
+      case 'field_expression': {
+        const t = this.typeOf(child(e, 'argument')!);
+        if (!t) return undefined;
+        const f = this.ctx.structFields(t.base)?.get(textOf(child(e, 'field')!, this.src));
+        return f ? { ...f, pointers: f.pointers + (f.array ? 1 : 0), array: false } : undefined;
+      }
+      case 'subscript_expression': {
+        const t = this.typeOf(child(e, 'argument')!);
+        return t ? { base: t.base, pointers: Math.max(0, t.pointers - (t.array ? 0 : 1)), array: false } : undefined;
+      }
+      case 'pointer_expression': {
+        const t = this.typeOf(child(e, 'argument')!);
+        if (!t) return undefined;
+        return { base: t.base, pointers: e.op === '&' ? t.pointers + 1 : Math.max(0, t.pointers - 1), array: false };
+      }
+      case 'cast_expression': {
+        const td = child(e, 'type');
+        if (!td) return undefined;
+        const base = typeName(child(td, 'type'), this.src);
+        const stars = (textOf(td, this.src).match(/\*/g) ?? []).length;
+        return { base, pointers: stars, array: false };
+      }
+      case 'call_expression': {
+        const f = child(e, 'function');
+        return f?.type === 'identifier' ? this.ctx.returnType(textOf(f, this.src)) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private isObjectTyped(n: Syntax): boolean {
+    const t = this.typeOf(n);
+    return !!t && t.pointers >= 1 && this.model.objectType.test(t.base);
+  }
+
+  private store(lhs: Syntax, v: Val, at: Syntax): void {
+    const e = unwrapParens(lhs);
+    if (v.some(t => t[0] === 'q')) {
+      const obj = this.isObjectTyped(e);
+      v = v.map(t => (t[0] === 'q' ? (obj ? `r${t.slice(1)}` : 'u') : t)).sort();
+    }
+    const p = this.places(e);
+    for (const loc of p.locs) {
+      if (p.strong) this.cur.vars.set(loc, v);
+      else this.cur.vars.set(loc, union(this.read(loc), v));
+    }
+    const root = rootIdentifier(e, this.src);
+    if (root) this.invalidate(root);
+    if (this.reporting && p.key && e.type !== 'identifier') {
+      for (const t of v) {
+        const info = this.objs.get(t);
+        if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key: p.key, alloc: info.alloc });
+      }
+    }
+  }
+
+  private invalidate(name: string): void {
+    const st = this.cur;
+    if (st.facts.size === 0) return;
+    for (const [k, deps] of st.factDeps) {
+      if (deps.includes(name)) {
+        st.facts.delete(k);
+        st.factDeps.delete(k);
+      }
+    }
+  }
+
+  /** Writes a value through each target of a pointer (out-parameters). */
+  private writeThrough(ptr: Val, v: Val): void {
+    const locs: string[] = [];
+    for (const t of ptr) {
+      if (t === 'n' || t === 'u' || t[0] === 'c' || t === 'l') continue;
+      locs.push(t[0] === 'A' ? t.slice(1) : `${t}->*`);
+    }
+    for (const loc of locs) this.cur.vars.set(loc, locs.length === 1 ? v : union(this.read(loc), v));
+  }
+
+  private readThrough(ptr: Val): Val {
+    let v: Val = [];
+    for (const t of ptr) {
+      if (t === 'n' || t === 'u' || t[0] === 'c') continue;
+      v = union(v, this.read(t[0] === 'A' ? t.slice(1) : `${t}->*`));
+    }
+    return v;
+  }
+
+  // ---------------------------------------------------------------- block states
+
+  private newObj(id: string, site: Syntax, alloc: AllocFact, token?: string): string {
+    const t = `o${id}`;
+    const old = this.objs.get(t);
+    this.objs.set(t, { alloc, site: this.site(site), token, leakSuppressed: old?.leakSuppressed || this.reallocLeakSites.has(site.start) });
+    this.cur.status.set(t, { bits: LIVE });
+    return t;
+  }
+
+  private markEscaped(v: Val): void {
+    for (const t of v) {
+      const c = t[0];
+      if (c === 'o' || c === 's' || c === 'A' || c === 'p' || c === 'f') this.cur.setBits(t, ESCAPED);
+    }
+  }
+
+  private use(v: Val, at: Syntax): void {
+    for (const t of v) {
+      const c = t[0];
+      if (c !== 'o' && c !== 'p' && c !== 'f' && c !== 'g') continue;
+      const s = this.cur.status.get(t);
+      if (!s || !(s.bits & (FREED | MOVED)) || s.bits & UAF_REPORTED) continue;
+      if (s.bits & ESCAPED && !(s.bits & FREED)) continue;
+      this.cur.setBits(t, UAF_REPORTED);
+      if (this.reporting) {
+        const info = this.objs.get(t);
+        this.events.push({ kind: 'use', site: this.site(at), target: t, alloc: info?.alloc, allocSite: info?.site, freedAt: s.freedAt });
+      }
+    }
+  }
+
+  private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean): void {
+    const site = this.site(at);
+    for (const t of v) {
+      const c = t[0];
+      let released: Released | undefined;
+      if (t === 'n' || t === 'u' || c === 'c' || c === 'q' || c === 'k' || c === 'z') continue;
+      const status = this.cur.status.get(t);
+      const bits = status?.bits ?? (c === 'o' ? 0 : LIVE);
+      if (c === 'o') {
+        if (!(bits & (LIVE | FREED | MOVED | ESCAPED))) continue;
+        const info = this.objs.get(t)!;
+        if (t === 'oself') {
+          released = { what: 'typed-self', family: info.alloc.family, typeName: info.alloc.api.replace(/\.tp_alloc$/, ''), freed: !!(bits & FREED), freedAt: status?.freedAt };
+        } else {
+          released = { what: 'block', target: t, alloc: info.alloc, allocSite: info.site, freed: !!(bits & (FREED | MOVED)), freedAt: status?.freedAt, moved: !!(bits & MOVED) };
+        }
+      } else if (c === 'b') {
+        released = { what: 'borrowed', api: this.targetApi.get(t) ?? '?', site: Number(t.slice(1)) };
+      } else if (c === 'r') {
+        if (family === '*') continue;
+        released = { what: 'newref', api: this.targetApi.get(t) ?? '?', site: Number(t.slice(1)) };
+      } else if (c === 's' || c === 't' || c === 'l' || c === 'A') {
+        released = { what: 'nonheap', desc: this.describeNonHeap(t) };
+      } else if (c === 'p') {
+        released = { what: 'param', param: Number(t.slice(1)), freed: !!(bits & FREED), freedAt: status?.freedAt };
+        if (!resize) this.noteRelease(Number(t.slice(1)), '', family, api, via);
+      } else if (c === 'f' || c === 'g') {
+        const key = c === 'f' ? this.fieldKeys.get(t) : undefined;
+        released = { what: 'field', key: key ?? '', freed: !!(bits & FREED), freedAt: status?.freedAt };
+        if (this.reporting && key && family !== '*') this.events.push({ kind: 'field-release', site, key, api, family, via });
+        const m = /^fp(\d+)(->.*)$/.exec(t);
+        if (m && !resize) this.noteRelease(Number(m[1]), m[2], family, api, via);
+      }
+      if (!released) continue;
+      if (this.reporting) this.events.push({ kind: 'release', site, api, family, via, resize, released });
+      if (!resize) this.cur.setBits(t, FREED, LIVE | MOVED, { freedAt: status?.freedAt ?? site });
+    }
+  }
+
+  private noteRelease(param: number, path: string, family: string, api: string, via: string[]): void {
+    if (family === '*') return;
+    const key = `${param}|${path}`;
+    if (!this.releases.has(key)) this.releases.set(key, { param, path, family, api, via });
+  }
+
+  private describeNonHeap(t: string): string {
+    const c = t[0];
+    if (c === 'l') return 'a string literal';
+    if (c === 's') return `the stack array '${t.slice(1)}'`;
+    if (c === 't') return `the static buffer '${t.slice(1)}'`;
+    const loc = t.slice(1);
+    if (loc.startsWith('v:') && !loc.includes('->') && !loc.includes('.')) {
+      const name = loc.slice(2);
+      const local = this.locals.get(name);
+      if (local && !local.isStatic) return `the address of local variable '${name}'`;
+      if (this.params.has(name)) return `the address of parameter '${name}'`;
+      return `the address of static variable '${name}'`;
+    }
+    return 'the address of a struct member';
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private call(n: Syntax): Val {
+    const fnNode = child(n, 'function')!;
+    const argNodes = child(n, 'arguments')?.children ?? [];
+    if (fnNode.type !== 'identifier') {
+      const fe = unwrapParens(fnNode);
+      const vals = argNodes.map(a => this.eval(a));
+      if (fe.type === 'field_expression' && textOf(child(fe, 'field')!, this.src) === 'tp_free') {
+        this.eval(child(fe, 'argument')!);
+        if (vals[0]) this.release(vals[0], 'tp_free', '*', n, [], false);
+        return [];
+      }
+      this.eval(fnNode);
+      for (const v of vals) {
+        this.use(v, n);
+        this.markEscaped(v);
+      }
+      return ['u'];
+    }
+    const name = textOf(fnNode, this.src);
+    if (name.startsWith('__HL_')) {
+      if (name.startsWith(GIL_RELEASE_MARKER)) this.cur.gil = GIL_RELEASED;
+      else if (name.startsWith(GIL_ACQUIRE_MARKER)) this.cur.gil = GIL_HELD;
+      return [];
+    }
+    const api = this.ctx.api(name);
+    if (api) return this.callApi(api, name, n, argNodes);
+    const parser = this.model.parsers.get(name);
+    if (parser) return this.callParser(parser.formatArg, parser.varargsFrom, name, n, argNodes);
+    if (this.model.refcountReleases.has(name)) {
+      const vals = argNodes.map(a => this.eval(a));
+      for (const v of vals) {
+        this.use(v, n);
+        this.markEscaped(v);
+      }
+      if ((name === 'Py_CLEAR' || name === 'Py_SETREF' || name === 'Py_XSETREF') && argNodes[0]) {
+        this.store(argNodes[0], name === 'Py_CLEAR' ? ['n'] : (vals[1] ?? ['u']), n);
+      }
+      return [];
+    }
+    const sum = this.ctx.summary(name);
+    if (sum && !sum.unknown) return this.callSummary(sum, name, n, argNodes);
+    return this.callUnknown(name, n, argNodes);
+  }
+
+  private callUnknown(name: string, n: Syntax, argNodes: Syntax[]): Val {
+    for (const a of argNodes) {
+      const v = this.eval(a);
+      this.use(v, n);
+      this.markEscaped(v);
+    }
+    if (this.setsException(name)) this.clearNoMem();
+    if (this.model.objectApi.test(name)) {
+      const t = `q${this.site(n)}`;
+      this.targetApi.set(`r${n.start}`, name);
+      return [t];
+    }
+    return ['u'];
+  }
+
+  private setsException(name: string): boolean {
+    return this.model.exceptionSetters.test(name) || this.model.exceptionSetterHint.test(name);
+  }
+
+  private clearNoMem(): void {
+    this.cur.noMem = -1;
+  }
+
+  private gilCheck(needs: boolean, api: string, via: string[], at: Syntax): void {
+    if (!needs) return;
+    if (this.cur.gil & GIL_RELEASED) {
+      if (this.reporting) this.events.push({ kind: 'gil', site: this.site(at), api, via });
+    }
+    if (this.cur.gil & GIL_HELD && !this.summary.requiresGil) this.summary.requiresGil = { api, via };
+  }
+
+  private callApi(api: Api, name: string, n: Syntax, argNodes: Syntax[]): Val {
+    const vals = argNodes.map(a => this.eval(a));
+    this.gilCheck(needsGil(this.model, api), name, [], n);
+    const family = api.family ?? '?';
+    const allocFact = (): AllocFact => ({ family, api: name, via: [], setsException: !!api.setsException });
+    const usesExcept = (skip: number | undefined) => vals.forEach((v, i) => i !== skip && this.use(v, n));
+    switch (api.kind) {
+      case 'alloc': {
+        usesExcept(undefined);
+        if (api.allocWhenArgNull !== undefined) {
+          const v = vals[api.allocWhenArgNull] ?? [];
+          if (!(v.length === 1 && v[0] === 'n')) return ['u'];
+        }
+        return [this.newObj(String(this.site(n)), n, allocFact())];
+      }
+      case 'result':
+        usesExcept(undefined);
+        return [this.newObj(String(this.site(n)), n, allocFact())];
+      case 'realloc': {
+        const pi = api.ptrArg ?? 0;
+        usesExcept(pi);
+        const old = vals[pi] ?? ['u'];
+        this.release(old, name, family, n, [], true);
+        const t = this.newObj(String(this.site(n)), n, allocFact());
+        for (const o of old) {
+          if (o[0] !== 'o' && o[0] !== 'p' && o[0] !== 'f') continue;
+          const bits = this.cur.bits(o);
+          if (bits & FREED) continue;
+          this.cur.setBits(o, MOVED, LIVE, { movedTo: t, freedAt: this.site(n) });
+        }
+        if (api.assignsPtrArg && argNodes[pi]) {
+          this.suppressLeak([t]);
+          if (this.reporting) this.events.push({ kind: 'realloc-leak', site: this.site(n), api: name, family, macro: true });
+          this.suppressLeak(old);
+          this.store(argNodes[pi], [t], n);
+        }
+        return [t];
+      }
+      case 'free':
+        usesExcept(api.ptrArg ?? 0);
+        this.release(vals[api.ptrArg ?? 0] ?? ['u'], name, family, n, [], false);
+        return [];
+      case 'borrowed': {
+        usesExcept(undefined);
+        const t = `b${this.site(n)}`;
+        this.targetApi.set(t, name);
+        return [t];
+      }
+      case 'borrowed-out': {
+        usesExcept(undefined);
+        const t = `b${this.site(n)}`;
+        this.targetApi.set(t, name);
+        if (api.outArg !== undefined && vals[api.outArg]) this.writeThrough(vals[api.outArg], [t]);
+        return ['u'];
+      }
+      case 'newref': {
+        usesExcept(undefined);
+        if (api.takesOwnershipOfArg !== undefined && vals[api.takesOwnershipOfArg]) this.markEscaped(vals[api.takesOwnershipOfArg]);
+        const t = `r${this.site(n)}`;
+        this.targetApi.set(t, name);
+        return [t];
+      }
+      case 'typed-alloc': {
+        usesExcept(undefined);
+        let fam = family;
+        if (fam === 'type-dependent') {
+          const typeArg = argNodes[0] ? unwrap(argNodes[0]) : undefined;
+          const tn = typeArg?.type === 'pointer_expression' && typeArg.op === '&' ? child(typeArg, 'argument') : undefined;
+          const gc = tn?.type === 'identifier' ? this.ctx.typeIsGc(textOf(tn, this.src)) : undefined;
+          if (gc === undefined) return ['u'];
+          fam = gc ? 'gc-object' : 'object';
+        }
+        const t = this.newObj(String(this.site(n)), n, { family: fam, api: name, via: [], setsException: true, typed: true });
+        this.cur.setBits(t, ESCAPED);
+        return [t];
+      }
+      case 'out-alloc': {
+        usesExcept(api.outArg);
+        const out = vals[api.outArg ?? 0];
+        if (!out) return ['u'];
+        if (api.reusesOut) for (const o of this.readThrough(out)) if (o[0] === 'o') this.cur.setBits(o, MOVED, LIVE);
+        const token = api.success === 'zero' ? `z${this.site(n)}` : api.success === 'truthy' ? `k${this.site(n)}` : undefined;
+        const t = this.newObj(String(this.site(n)), n, allocFact(), token);
+        this.writeThrough(out, [t]);
+        return token ? [token] : ['u'];
+      }
+      case 'opaque':
+        usesExcept(undefined);
+        return ['u'];
+      case 'gil-release':
+        this.cur.gil = GIL_RELEASED;
+        return ['u'];
+      case 'gil-acquire':
+        this.cur.gil = GIL_HELD;
+        return ['u'];
+      case 'gil-restore-unknown':
+        this.cur.gil = GIL_HELD;
+        return [];
+    }
+  }
+
+  private callParser(formatArg: number, varargsFrom: number, name: string, n: Syntax, argNodes: Syntax[]): Val {
+    const vals = argNodes.map(a => this.eval(a));
+    vals.forEach(v => this.use(v, n));
+    this.clearNoMem();
+    const site = this.site(n);
+    const token = `k${site}`;
+    const fmtNode = argNodes[formatArg] ? unwrap(argNodes[formatArg]) : undefined;
+    if (!fmtNode || (fmtNode.type !== 'string_literal' && fmtNode.type !== 'concatenated_string')) return [token];
+    const fmt = stringValue(fmtNode, this.src);
+    let argi = varargsFrom;
+    let i = 0;
+    outer: while (i < fmt.length) {
+      const ch = fmt[i];
+      if (ch === ':' || ch === ';') break;
+      if (this.model.unitIgnored.has(ch)) {
+        i++;
+        continue;
+      }
+      for (const u of this.model.units) {
+        if (!fmt.startsWith(u.unit, i)) continue;
+        for (const role of u.args) {
+          const idx = argi++;
+          const v = vals[idx];
+          if (!v) continue;
+          if (role === 'alloc-out' || (role === 'alloc-out-unless-set' && sameVal(this.readThrough(v), ['n']))) {
+            const t = this.newObj(`${site}_${idx}`, n, { family: u.family ?? 'mem', api: `${name}("${u.unit}")`, via: [], setsException: true }, token);
+            this.writeThrough(v, [t]);
+          } else if (role === 'borrowed-out') {
+            const t = `b${site}_${idx}`;
+            this.targetApi.set(t, `${name}("${u.unit}")`);
+            this.writeThrough(v, [t]);
+          }
+        }
+        i += u.unit.length;
+        continue outer;
+      }
+      break; // a unit we do not know: stop rather than misassign the remaining arguments
+    }
+    return [token];
+  }
+
+  private callSummary(sum: Summary, name: string, n: Syntax, argNodes: Syntax[]): Val {
+    const vals = argNodes.map(a => this.eval(a));
+    const released = new Set(sum.releases.filter(r => r.path === '').map(r => r.param));
+    vals.forEach((v, i) => {
+      if (!released.has(i)) this.use(v, n);
+    });
+    if (sum.requiresGil) this.gilCheck(true, sum.requiresGil.api, [name, ...sum.requiresGil.via], n);
+    for (const r of sum.releases) {
+      const arg = vals[r.param];
+      if (!arg) continue;
+      const via = [name, ...r.via];
+      if (r.path === '') {
+        this.release(arg, r.api, r.family, n, via, false);
+        continue;
+      }
+      let v: Val = [];
+      for (const t of arg) {
+        if (t === 'n' || t === 'u' || t[0] === 'c') continue;
+        const loc = t[0] === 'A' ? `${t.slice(1)}${r.path.replace(/^->/, '.')}` : `${t}${r.path}`;
+        v = union(v, this.read(loc));
+      }
+      this.release(v, r.api, r.family, n, via, false);
+    }
+    for (const o of sum.outAllocs) {
+      const arg = vals[o.param];
+      if (!arg) continue;
+      const t = this.newObj(`${this.site(n)}_${o.param}`, n, { ...o.alloc, via: [name, ...o.alloc.via] });
+      this.writeThrough(arg, [t]);
+    }
+    for (const a of sum.paramAssigns) {
+      const argNode = argNodes[a.param];
+      if (!argNode) continue;
+      if (a.value === 'null') this.store(argNode, ['n'], n);
+      else this.store(argNode, [this.newObj(`${this.site(n)}_${a.param}`, n, { ...a.value, via: [name, ...a.value.via] })], n);
+    }
+    for (const i of sum.escapes) if (vals[i]) this.markEscaped(vals[i]);
+    if (sum.setsException) this.clearNoMem();
+    if (sum.returns.length === 0) return ['u'];
+    let out: Val = [];
+    const families = new Set(sum.returns.filter(r => r.kind === 'alloc').map(r => (r.kind === 'alloc' ? r.alloc.family : '')));
+    for (const r of sum.returns) {
+      switch (r.kind) {
+        case 'alloc':
+          if (families.size > 1) {
+            out = union(out, ['u']);
+            break;
+          }
+          out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via], setsException: r.alloc.setsException || sum.setsException })]);
+          if (r.alloc.typed) this.cur.setBits(`o${n.start}`, ESCAPED);
+          break;
+        case 'param':
+          out = union(out, vals[r.index] ?? ['u']);
+          break;
+        case 'borrowed': {
+          const t = `b${this.site(n)}`;
+          this.targetApi.set(t, `${name}() (${r.api})`);
+          out = union(out, [t]);
+          break;
+        }
+        case 'newref': {
+          const t = `r${this.site(n)}`;
+          this.targetApi.set(t, `${name}()`);
+          out = union(out, [t]);
+          break;
+        }
+        case 'null':
+          out = union(out, ['n']);
+          break;
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- realloc, branches, exit
+
+  private checkReallocLeak(lhs: Syntax, rhs: Syntax): void {
+    const call = unwrap(rhs);
+    if (call.type !== 'call_expression') return;
+    const f = child(call, 'function');
+    if (f?.type !== 'identifier') return;
+    const name = textOf(f, this.src);
+    const api = this.ctx.api(name);
+    if (!api || api.kind !== 'realloc' || api.assignsPtrArg) return;
+    const arg = child(call, 'arguments')?.children[api.ptrArg ?? 0];
+    if (!arg) return;
+    const norm = (s: Syntax) => this.src.slice(unwrap(s).start, unwrap(s).end).replace(/\s+/g, '');
+    if (norm(arg) !== norm(lhs)) return;
+    if (this.reporting) this.events.push({ kind: 'realloc-leak', site: this.site(call), api: name, family: api.family ?? '?', macro: false });
+    this.suppressLeak(this.evalQuiet(arg));
+    this.reallocLeakSites.add(call.start);
+  }
+
+  /** Reads an expression's value without its side effects being observed twice. */
+  private evalQuiet(n: Syntax): Val {
+    const p = this.places(n);
+    let v: Val = [];
+    for (const loc of p.locs) v = union(v, this.read(loc));
+    return v;
+  }
+
+  private suppressLeak(v: Val): void {
+    for (const t of v) {
+      const info = this.objs.get(t);
+      if (info) info.leakSuppressed = true;
+    }
+  }
+
+  private branch(cond: Syntax, st: State): [number, State][] {
+    const e = unwrapParens(cond);
+    let subject: Syntax = e;
+    let truthWhenTrue = true;
+    let compared = false;
+    if (e.type === 'binary_expression' && (e.op === '==' || e.op === '!=')) {
+      const l = child(e, 'left')!;
+      const r = child(e, 'right')!;
+      if (isNullLiteral(r, this.src)) {
+        subject = l;
+        compared = true;
+      } else if (isNullLiteral(l, this.src)) {
+        subject = r;
+        compared = true;
+      }
+      if (compared) truthWhenTrue = e.op === '!=';
+    }
+    let v: Val;
+    if (compared) v = this.eval(subject);
+    else v = this.eval(e);
+    const subj = unwrapParens(subject);
+    const atom = isPure(e) ? conditionKey(e, this.src) : undefined;
+    const out: [number, State][] = [];
+    const copies = [st, new State(st)];
+    for (const [slot, value] of [[0, true], [1, false]] as const) {
+      const s = copies[slot];
+      this.cur = s;
+      const truthy = compared ? value === truthWhenTrue : value;
+      if (!this.refine(subj, v, truthy)) continue;
+      if (atom) {
+        const known = s.facts.get(atom.key);
+        if (known !== undefined && known !== value) continue;
+        s.facts.set(atom.key, value);
+        s.factDeps.set(atom.key, atom.deps);
+      }
+      out.push([slot, s]);
+    }
+    return out;
+  }
+
+  /** Narrows the state to the paths where `subject` (with value v) is truthy/falsy. False: infeasible. */
+  private refine(subject: Syntax, v: Val, truthy: boolean): boolean {
+    const st = this.cur;
+    // calls that allocate through out-parameters report success by their return value
+    for (const t of v) {
+      if (t[0] !== 'k' && t[0] !== 'z') continue;
+      const failed = t[0] === 'k' ? !truthy : truthy;
+      if (!failed) continue;
+      for (const [o, info] of this.objs) if (info.token === t && st.status.has(o)) st.setBits(o, ABSENT, LIVE);
+    }
+    const pointerish = v.some(t => t === 'n' || t[0] === 'o' || t[0] === 'p' || t[0] === 'f' || t[0] === 'g' || t[0] === 'b' || t[0] === 'r' || t[0] === 's' || t[0] === 't' || t[0] === 'A' || t === 'l');
+    if (!pointerish) return true;
+    let locs: string[] = [];
+    const target = subject.type === 'assignment_expression' ? child(subject, 'left')! : subject;
+    if (['identifier', 'field_expression', 'subscript_expression', 'pointer_expression'].includes(unwrapParens(target).type) && isPure(target)) {
+      const saveEvents = this.events.length;
+      const p = this.places(target);
+      this.events.length = saveEvents;
+      if (p.strong) locs = p.locs;
+    }
+    if (truthy) {
+      const nonNull = v.filter(t => t !== 'n' && t !== 'c0');
+      if (nonNull.length === 0) return false;
+      for (const t of v) {
+        if (t[0] !== 'o') continue;
+        if (st.bits(t) & ABSENT && !(st.bits(t) & (LIVE | FREED | MOVED))) return false;
+      }
+      for (const loc of locs) st.vars.set(loc, nonNull);
+      return true;
+    }
+    if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrkz'.includes(t[0]))) return false;
+    for (const t of v) {
+      if (t[0] !== 'o') continue;
+      const s = st.status.get(t);
+      if (!s || !(s.bits & LIVE)) continue;
+      st.status.set(t, { bits: (s.bits & ~LIVE) | ABSENT });
+      const info = this.objs.get(t);
+      if (info && !info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
+      for (const [o, os] of st.status) {
+        if (os.movedTo === t && os.bits & MOVED) st.status.set(o, { bits: (os.bits & ~MOVED) | LIVE });
+      }
+    }
+    for (const loc of locs) st.vars.set(loc, ['n']);
+    return true;
+  }
+
+  private checkNoMem(st: State, v: Val, at: Syntax): void {
+    if (st.noMem < 0 || !this.ctx.errorReturn) return;
+    const isNull = v.length > 0 && v.every(t => t === 'n');
+    const isMinusOne = v.length > 0 && v.every(t => t === 'c-1');
+    if ((this.ctx.errorReturn === 'null' && isNull) || (this.ctx.errorReturn === 'minus-one' && isMinusOne)) {
+      const info = [...this.objs.values()].find(o => o.site === st.noMem);
+      this.events.push({ kind: 'nomem', site: this.site(at), allocSite: st.noMem, alloc: info?.alloc });
+    }
+  }
+
+  /** Targets reachable from what outlives the function: the return value, parameters' memory, globals, escaped blocks. */
+  private reachable(st: State, withReturn = true): Set<string> {
+    const reach = new Set<string>(withReturn ? st.ret ?? [] : []);
+    for (const [t, s] of st.status) if (s.bits & ESCAPED) reach.add(t);
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const [loc, v] of st.vars) {
+        if (!this.locReachable(loc, reach)) continue;
+        for (const t of v) {
+          if (!reach.has(t)) {
+            reach.add(t);
+            changed = true;
+          }
+        }
+      }
+    }
+    return reach;
+  }
+
+  private locReachable(loc: string, reach: Set<string>): boolean {
+    if (loc.startsWith('v:')) {
+      const name = loc.slice(2).split(/->|\./)[0];
+      if (this.params.has(name)) return reach.has(`Av:${name}`);
+      const local = this.locals.get(name);
+      if (local) return local.isStatic || reach.has(`Av:${name}`) || (local.array && reach.has(`s${name}`));
+      return true;
+    }
+    const base = loc.split('->')[0];
+    const c = base[0];
+    if (c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T') return true;
+    if (c === 'A') return this.locReachable(base.slice(1), reach) || reach.has(base);
+    return reach.has(base);
+  }
+
+  private atExit(st: State): void {
+    const reach = this.reachable(st);
+    for (const [t, s] of st.status) {
+      if (t[0] !== 'o' || !(s.bits & LIVE) || s.bits & ESCAPED || reach.has(t)) continue;
+      const info = this.objs.get(t);
+      if (!info || info.alloc.typed || info.leakSuppressed) continue;
+      this.events.push({ kind: 'leak', allocSite: info.site, alloc: info.alloc, retSite: st.retSite });
+    }
+  }
+
+  private collectSummary(st: State): void {
+    const sum = this.summary;
+    for (const t of st.ret ?? []) {
+      const c = t[0];
+      if (c === 'o') {
+        const info = this.objs.get(t);
+        const bits = st.bits(t);
+        if (info && bits & LIVE && !sum.returns.some(r => r.kind === 'alloc' && r.alloc.family === info.alloc.family)) {
+          sum.returns.push({ kind: 'alloc', alloc: info.alloc });
+        }
+      } else if (c === 'p') {
+        const index = Number(t.slice(1));
+        if (!sum.returns.some(r => r.kind === 'param' && r.index === index)) sum.returns.push({ kind: 'param', index });
+      } else if (c === 'b') {
+        if (!sum.returns.some(r => r.kind === 'borrowed')) sum.returns.push({ kind: 'borrowed', api: this.targetApi.get(t) ?? '?' });
+      } else if (c === 'r') {
+        if (!sum.returns.some(r => r.kind === 'newref')) sum.returns.push({ kind: 'newref', api: this.targetApi.get(t) ?? '?' });
+      } else if (t === 'n') {
+        if (!sum.returns.some(r => r.kind === 'null')) sum.returns.push({ kind: 'null' });
+      }
+    }
+    const reach = this.reachable(st, false);
+    this.ctx.fn.params.forEach((p, i) => {
+      const pt = `p${i}`;
+      if (st.bits(pt) & ESCAPED) sum.escapes.add(i);
+      else {
+        for (const [loc, v] of st.vars) {
+          if (loc === `v:${p.name}`) continue;
+          if (v.includes(pt) && this.locReachable(loc, reach)) sum.escapes.add(i);
+        }
+      }
+      for (const t of st.vars.get(`p${i}->*`) ?? []) {
+        const info = this.objs.get(t);
+        if (info && st.bits(t) & LIVE && !sum.outAllocs.some(o => o.param === i)) sum.outAllocs.push({ param: i, alloc: info.alloc });
+      }
+      if (this.ctx.fn.macro) {
+        const v = st.vars.get(`v:${p.name}`);
+        if (v && v.length === 1 && v[0] === 'n' && !sum.paramAssigns.some(a => a.param === i)) sum.paramAssigns.push({ param: i, value: 'null' });
+        const info = v && v.length === 1 ? this.objs.get(v[0]) : undefined;
+        if (info && !sum.paramAssigns.some(a => a.param === i)) sum.paramAssigns.push({ param: i, value: info.alloc });
+      }
+    });
+  }
+}
+
+function unwrapParens(n: Syntax): Syntax {
+  let cur = n;
+  while (cur.type === 'parenthesized_expression' && cur.children.length === 1) cur = cur.children[0];
+  return cur;
+}
+
+function rootIdentifier(n: Syntax, src: string): string | undefined {
+  let cur: Syntax | undefined = n;
+  while (cur) {
+    if (cur.type === 'identifier') return textOf(cur, src);
+    cur = child(cur, 'argument') ?? child(cur, 'value') ?? (cur.type === 'parenthesized_expression' ? cur.children[0] : undefined);
+  }
+  return undefined;
+}
+
+function isNullLiteral(n: Syntax, src: string): boolean {
+  const e = unwrap(n);
+  if (e.type === 'null') return true;
+  if (e.type === 'identifier') return NULL_NAMES.has(textOf(e, src));
+  return e.type === 'number_literal' && textOf(e, src) === '0';
+}
+
+/** Side-effect free: no calls, assignments or increments. */
+function isPure(n: Syntax): boolean {
+  let pure = true;
+  walk(n, c => {
+    if (c.type === 'call_expression' || c.type === 'assignment_expression' || c.type === 'update_expression') pure = false;
+    return pure;
+  });
+  return pure;
+}
+
+function stringValue(n: Syntax, src: string): string {
+  const parts: string[] = [];
+  walk(n, c => {
+    if (c.type === 'string_content' || c.type === 'escape_sequence') parts.push(textOf(c, src));
+  });
+  return parts.join('');
+}

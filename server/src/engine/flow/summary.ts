@@ -1,0 +1,47 @@
+/** What callers need to know about a function, computed bottom-up over the call graph. */
+
+export interface AllocFact {
+  family: string;
+  /** The underlying allocator, e.g. "PyMem_Malloc". */
+  api: string;
+  /** Wrapper chain from the outermost function to the allocator. */
+  via: string[];
+  setsException: boolean;
+  /** typed: a Python object from PyObject_New & co. */
+  typed?: boolean;
+}
+
+export type ReturnFact =
+  | { kind: 'alloc'; alloc: AllocFact }
+  | { kind: 'param'; index: number }
+  | { kind: 'borrowed'; api: string }
+  | { kind: 'newref'; api: string }
+  | { kind: 'null' };
+
+export interface ReleaseFact {
+  param: number;
+  /** '' for the parameter itself, else a path such as '->buf' or '->items->[]'. */
+  path: string;
+  family: string;
+  api: string;
+  via: string[];
+}
+
+export interface Summary {
+  name: string;
+  returns: ReturnFact[];
+  releases: ReleaseFact[];
+  /** *param = fresh block (out-parameter allocation). */
+  outAllocs: { param: number; alloc: AllocFact }[];
+  /** By-name macro parameters assigned NULL or a fresh block. */
+  paramAssigns: { param: number; value: 'null' | AllocFact }[];
+  escapes: Set<number>;
+  requiresGil?: { api: string; via: string[] };
+  setsException: boolean;
+  /** The analysis ran out of budget or met unreliable syntax: callers treat it as unknown. */
+  unknown?: boolean;
+}
+
+export function emptySummary(name: string): Summary {
+  return { name, returns: [], releases: [], outAllocs: [], paramAssigns: [], escapes: new Set(), setsException: false };
+}

@@ -1,0 +1,142 @@
+/**
+ * A plain JavaScript copy of the tree-sitter tree, made in one TreeCursor walk. Every later pass works
+ * on these objects: crossing into WASM once per node is far cheaper than node.children on demand, and
+ * the tree can be deleted straight after.
+ */
+import type { Tree } from 'web-tree-sitter';
+
+export interface Syntax {
+  type: string;
+  start: number;
+  end: number;
+  row: number;
+  col: number;
+  endRow: number;
+  endCol: number;
+  /** Named children, comments left out. */
+  children: Syntax[];
+  /** Field name in the parent (declarator, value, condition …). */
+  field: string | null;
+  /** Operator token (binary, unary, update, assignment, pointer, field access) or the #ifdef/#ifndef keyword. */
+  op?: string;
+  /** Source text of leaves (identifiers, literals, types). */
+  text?: string;
+  /** The subtree contains an ERROR or MISSING node. */
+  broken?: boolean;
+  parent?: Syntax;
+}
+
+export function toSyntax(tree: Tree, text: string): Syntax {
+  const cursor = tree.walk();
+  const root: Syntax = mk(cursor.nodeType, cursor.startIndex, cursor.endIndex, cursor.startPosition, cursor.endPosition, null);
+  const stack: Syntax[] = [root];
+  if (cursor.gotoFirstChild()) {
+    for (;;) {
+      const parent = stack[stack.length - 1];
+      const type = cursor.nodeType;
+      let descended = false;
+      if (cursor.nodeIsNamed) {
+        if (type !== 'comment') {
+          const s = cursor.startIndex;
+          const e = cursor.endIndex;
+          const node = mk(type, s, e, cursor.startPosition, cursor.endPosition, cursor.currentFieldName);
+          node.parent = parent;
+          parent.children.push(node);
+          if (type === 'ERROR' || (s === e && cursor.nodeIsMissing)) markBroken(node);
+          if (cursor.gotoFirstChild()) {
+            stack.push(node);
+            descended = true;
+          } else if (e - s < 256) {
+            node.text = text.slice(s, e);
+          }
+        }
+      } else {
+        const field = cursor.currentFieldName;
+        if (field === 'operator') parent.op = type;
+        else if (parent.op === undefined && type.startsWith('#')) parent.op = type;
+        if (cursor.nodeIsMissing) markBroken(parent);
+      }
+      if (descended) continue;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) {
+          cursor.delete();
+          return root;
+        }
+        const done = stack.pop()!;
+        if (done.children.length === 0 && done.end - done.start < 256) done.text = text.slice(done.start, done.end);
+        if (stack.length === 0) {
+          cursor.delete();
+          return root;
+        }
+      }
+    }
+  }
+  cursor.delete();
+  return root;
+}
+
+function mk(type: string, start: number, end: number, sp: { row: number; column: number }, ep: { row: number; column: number }, field: string | null): Syntax {
+  return { type, start, end, row: sp.row, col: sp.column, endRow: ep.row, endCol: ep.column, children: [], field };
+}
+
+function markBroken(node: Syntax | undefined): void {
+  for (let n = node; n && !n.broken; n = n.parent) n.broken = true;
+}
+
+export function child(n: Syntax, field: string): Syntax | undefined {
+  for (const c of n.children) if (c.field === field) return c;
+  return undefined;
+}
+
+export function childrenOf(n: Syntax, field: string): Syntax[] {
+  return n.children.filter(c => c.field === field);
+}
+
+export function textOf(n: Syntax, source: string): string {
+  return n.text ?? source.slice(n.start, n.end);
+}
+
+/** Pre-order walk; return false from the visitor to skip a subtree. */
+export function walk(n: Syntax, visit: (n: Syntax) => boolean | void): void {
+  const stack: Syntax[] = [n];
+  while (stack.length) {
+    const cur = stack.pop()!;
+    if (visit(cur) === false) continue;
+    for (let i = cur.children.length - 1; i >= 0; i--) stack.push(cur.children[i]);
+  }
+}
+
+/** Strips parentheses and casts: the value-carrying expression inside. */
+export function unwrap(n: Syntax): Syntax {
+  let cur = n;
+  for (;;) {
+    if (cur.type === 'parenthesized_expression' && cur.children.length === 1) cur = cur.children[0];
+    else if (cur.type === 'cast_expression') cur = child(cur, 'value') ?? cur.children[cur.children.length - 1];
+    else return cur;
+  }
+}
+
+/** The identifier a declarator declares, through pointer/array/function/parenthesised/init layers. */
+export function declaredName(d: Syntax | undefined): Syntax | undefined {
+  let cur = d;
+  while (cur) {
+    if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier') return cur;
+    cur = child(cur, 'declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.children[0] : undefined);
+  }
+  return undefined;
+}
+
+/** Pointer depth and array-ness of a declarator (char *p[4] -> pointers 1, array true). */
+export function declaratorShape(d: Syntax | undefined): { pointers: number; array: boolean; func: boolean } {
+  let pointers = 0;
+  let array = false;
+  let func = false;
+  let cur = d;
+  while (cur) {
+    if (cur.type === 'pointer_declarator' || cur.type === 'abstract_pointer_declarator') pointers++;
+    else if (cur.type === 'array_declarator') array = true;
+    else if (cur.type === 'function_declarator') func = true;
+    cur = child(cur, 'declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.children[0] : undefined);
+  }
+  return { pointers, array, func };
+}

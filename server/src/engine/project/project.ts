@@ -1,0 +1,572 @@
+/**
+ * Whole-program analysis of the files given: parse each file once, index what they declare, compute
+ * function summaries bottom-up over the call graph (wrappers in other files and local macros
+ * included), then turn every function's events into findings. Pure: text and model in, findings out.
+ */
+import type { Api, Family } from '../../../../allocator-model/src/types';
+import type { Model } from '../../../../allocator-model/src/model';
+import { analyzeFunction, type FlowContext } from '../flow/analyze';
+import type { FlowEvent } from '../flow/events';
+import type { AllocFact, Summary } from '../flow/summary';
+import { neutralise } from '../parse/neutralise';
+import { parseC } from '../parse/parser';
+import { toSyntax, type Syntax } from '../parse/syntax';
+import { fieldFamilyConflict, pathRules, releaseRules } from '../rules/catalog';
+import type { Rule, RuleContext, Verdict } from '../rules/rule';
+import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
+import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
+import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType } from './facts';
+
+export interface ProjectOptions {
+  model: Model;
+  /** Per-rule severity overrides; 'off' drops the rule. */
+  severities?: Record<string, SeverityLevel | 'off'>;
+  /** Work budget per function (transfer steps) before the function is given up as too complex. */
+  budget?: number;
+  /** Only report findings in these files (the others still feed summaries). */
+  reportOnly?: Set<string>;
+}
+
+export interface ProjectStats {
+  files: number;
+  lines: number;
+  functions: number;
+  analysed: number;
+  gaveUp: number;
+  parseMs: number;
+  analysisMs: number;
+}
+
+export interface UnusedSuppression {
+  file: string;
+  range: Range;
+  rules: string[] | null;
+}
+
+export interface ProjectResult {
+  findings: Finding[];
+  problems: FileProblem[];
+  unusedSuppressions: UnusedSuppression[];
+  stats: ProjectStats;
+  /** Summaries by function name, for hover and for the heap view. */
+  summaries: Map<string, Summary>;
+}
+
+interface ParsedFile {
+  path: string;
+  /** The user's text (suppression comments are read from it). */
+  text: string;
+  /** The text the tree was parsed from: statement macros rewritten, same length and offsets. */
+  analysed: string;
+  facts: FileFacts;
+  lineStarts?: number[];
+}
+
+interface FnEntry {
+  key: string;
+  info: FunctionInfo;
+  file: ParsedFile;
+  summary?: Summary;
+  relevant: boolean;
+}
+
+const DEFAULT_BUDGET = 40_000;
+
+function isBinary(text: string): boolean {
+  const probe = text.slice(0, 8192);
+  if (probe.includes('\u0000')) return true;
+  let bad = 0;
+  for (let i = 0; i < probe.length; i++) if (probe.charCodeAt(i) === 0xfffd) bad++;
+  return bad > 16;
+}
+
+export function parseSource(file: SourceFile, model: Model): ParsedFile | FileProblem {
+  if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
+  const analysed = neutralise(file.text, model);
+  const tree = parseC(analysed);
+  try {
+    const root = toSyntax(tree, analysed);
+    return { path: file.path, text: file.text, analysed, facts: readFacts(root, analysed, file.path, model) };
+  } finally {
+    tree.delete();
+  }
+}
+
+export function analyzeProject(files: SourceFile[], opts: ProjectOptions): ProjectResult {
+  const model = opts.model;
+  const t0 = performance.now();
+  const parsed: ParsedFile[] = [];
+  const problems: FileProblem[] = [];
+  let lines = 0;
+  for (const f of files) {
+    try {
+      const p = parseSource(f, model);
+      if ('message' in p) problems.push(p);
+      else {
+        parsed.push(p);
+        lines += countLines(f.text);
+      }
+    } catch (err) {
+      problems.push({ file: f.path, message: `could not be parsed: ${(err as Error).message}` });
+    }
+  }
+  const t1 = performance.now();
+  const result = analyzeParsed(parsed, opts);
+  result.problems.unshift(...problems);
+  result.stats.lines = lines;
+  result.stats.parseMs = t1 - t0;
+  result.stats.analysisMs = performance.now() - t1;
+  return result;
+}
+
+function countLines(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): ProjectResult {
+  const model = opts.model;
+  const index = new ProjectIndex(parsed, model);
+  const findings: Finding[] = [];
+  const problems: FileProblem[] = [];
+  const fieldAssigns: { key: string; alloc: AllocFact; fn: string; file: string; range: Range }[] = [];
+  const fieldReleases: { key: string; api: string; family: string; via: string[]; fn: FnEntry; site: number; node: Syntax }[] = [];
+  const summaries = new Map<string, Summary>();
+  let analysed = 0;
+  let gaveUp = 0;
+
+  for (const entry of index.order()) {
+    const ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
+    let result;
+    try {
+      result = analyzeFunction(ctx);
+    } catch (err) {
+      problems.push({ file: entry.file.path, message: `analysis of ${entry.info.name}() failed: ${(err as Error).message}` });
+      entry.summary = { ...emptyUnknown(entry.info.name) };
+      continue;
+    }
+    analysed++;
+    if (result.aborted) gaveUp++;
+    entry.summary = result.summary;
+    if (!entry.info.macro) summaries.set(entry.info.name, result.summary);
+    if (entry.info.macro) continue; // macro bodies are judged where they are invoked
+    const report = !opts.reportOnly || opts.reportOnly.has(entry.file.path);
+    for (const e of result.events) {
+      if (e.kind === 'field-assign') {
+        const node = result.sites.get(e.site);
+        if (node) fieldAssigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
+        continue;
+      }
+      if (e.kind === 'field-release') {
+        const node = result.sites.get(e.site);
+        if (node) fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry, site: e.site, node });
+        continue;
+      }
+      if (!report) continue;
+      const f = judge(e, entry, result.sites, index, opts);
+      if (f) findings.push(f);
+    }
+  }
+
+  // field-family-conflict: a field's family assigned in one function, released as another elsewhere
+  const assignsByKey = new Map<string, typeof fieldAssigns>();
+  for (const a of fieldAssigns) {
+    if (!assignsByKey.has(a.key)) assignsByKey.set(a.key, []);
+    assignsByKey.get(a.key)!.push(a);
+  }
+  for (const r of fieldReleases) {
+    if (opts.reportOnly && !opts.reportOnly.has(r.fn.file.path)) continue;
+    const other = (assignsByKey.get(r.key) ?? []).find(a => a.fn !== r.fn.key && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?');
+    if (!other) continue;
+    if (inErrorNode(r.node)) continue;
+    const sev = severityOf(fieldFamilyConflict.id, fieldFamilyConflict.severity, opts);
+    if (!sev) continue;
+    const field = r.key.split('.').pop();
+    const right = index.releaseOf(other.alloc.family);
+    findings.push({
+      rule: fieldFamilyConflict.id, severity: sev, file: r.fn.file.path, range: rangeOf(r.node), function: r.fn.info.name,
+      message: `field '${r.key}' holds memory allocated by ${describeAlloc(other.alloc)} in ${other.fn.split('#').pop()}() (${other.file.split('/').pop()}:${other.range.startLine + 1}) but is released here by ${describeRelease(r.api, r.via)}; release it with ${right ?? 'the matching deallocator'}()`,
+      related: [{ file: other.file, range: other.range, message: `'${field}' assigned from ${describeAlloc(other.alloc)} here` }],
+      fix: r.via.length === 0 && right ? { replace: calleeRange(r.node), with: right } : undefined,
+    });
+  }
+
+  // tp_free slots that do not match the type's GC flag
+  for (const file of parsed) {
+    if (opts.reportOnly && !opts.reportOnly.has(file.path)) continue;
+    for (const t of file.facts.typeObjects) {
+      if (!t.tpFree) continue;
+      const api = index.api(t.tpFree.name, file.path);
+      if (!api || api.kind !== 'free') continue;
+      const wrong = t.gc ? api.family !== 'gc-object' : api.family === 'gc-object';
+      if (!wrong) continue;
+      const sev = severityOf('gc-mismatch', 'error', opts);
+      if (!sev) continue;
+      findings.push({
+        rule: 'gc-mismatch', severity: sev, file: file.path, range: rangeOf(t.tpFree.node),
+        message: t.gc
+          ? `'${t.name}' has Py_TPFLAGS_HAVE_GC, so its objects carry a GC header, but tp_free is ${t.tpFree.name}; use PyObject_GC_Del`
+          : `'${t.name}' is not a GC type but tp_free is ${t.tpFree.name}, which expects a GC header; use PyObject_Free`,
+        related: [],
+        fix: { replace: rangeOf(t.tpFree.node), with: t.gc ? 'PyObject_GC_Del' : 'PyObject_Free' },
+      });
+    }
+  }
+
+  const unusedSuppressions: UnusedSuppression[] = [];
+  const deduped = applySuppressions(dedupe(findings), parsed, unusedSuppressions);
+  deduped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
+  return {
+    findings: deduped, problems, unusedSuppressions, summaries,
+    stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed, gaveUp, parseMs: 0, analysisMs: 0 },
+  };
+}
+
+function emptyUnknown(name: string): Summary {
+  return { name, returns: [], releases: [], outAllocs: [], paramAssigns: [], escapes: new Set(), setsException: false, unknown: true };
+}
+
+function severityOf(rule: string, def: SeverityLevel, opts: ProjectOptions): SeverityLevel | undefined {
+  const s = opts.severities?.[rule];
+  if (s === 'off') return undefined;
+  return s ?? def;
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter(f => {
+    const k = `${f.file}|${f.rule}|${f.range.startLine}|${f.range.startCol}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function applySuppressions(findings: Finding[], parsed: ParsedFile[], unused: UnusedSuppression[]): Finding[] {
+  const byFile = new Map<string, Suppression[]>();
+  for (const p of parsed) {
+    const s = parseSuppressions(p.text);
+    if (s.length) byFile.set(p.path, s);
+  }
+  const kept = findings.filter(f => {
+    const sups = byFile.get(f.file);
+    return !sups || !isSuppressed(sups, f.rule, f.range.startLine);
+  });
+  for (const [file, sups] of byFile) {
+    for (const s of sups) {
+      if (!s.used) unused.push({ file, rules: s.rules, range: { startLine: s.commentLine, startCol: s.startCol, endLine: s.commentLine, endCol: s.endCol } });
+    }
+  }
+  return kept;
+}
+
+export function rangeOf(n: Syntax): Range {
+  return { startLine: n.row, startCol: n.col, endLine: n.endRow, endCol: n.endCol };
+}
+
+function calleeRange(n: Syntax): Range {
+  const f = n.type === 'call_expression' ? n.children.find(c => c.field === 'function') : undefined;
+  return rangeOf(f ?? n);
+}
+
+function inErrorNode(n: Syntax): boolean {
+  for (let cur: Syntax | undefined = n; cur; cur = cur.parent) {
+    if (cur.type === 'ERROR') return true;
+    if (cur.type === 'function_definition') return false;
+  }
+  return false;
+}
+
+export function describeAlloc(a: AllocFact): string {
+  if (a.via.length === 0) return `${a.api}()`;
+  return `${a.via[0]}() (which allocates with ${a.api}())`;
+}
+
+export function describeRelease(api: string, via: string[]): string {
+  if (via.length === 0) return `${api}()`;
+  return `${via[0]}() (which calls ${api}())`;
+}
+
+function judge(e: FlowEvent, entry: FnEntry, sites: Map<number, Syntax>, index: ProjectIndex, opts: ProjectOptions): Finding | undefined {
+  const rules: Rule[] = e.kind === 'release' ? releaseRules : pathRules.filter(r => r.on.includes(e.kind));
+  const ctx: RuleContext = {
+    model: opts.model,
+    line: site => sites.get(site)?.row ?? 0,
+    describeAlloc, describeRelease,
+    releaseOf: f => index.releaseOf(f),
+    familyLabel: f => index.family(f)?.label ?? f,
+  };
+  for (const rule of rules) {
+    if (!rule.on.includes(e.kind)) continue;
+    const v = rule.match(e, ctx);
+    if (!v) continue;
+    const sev = severityOf(rule.id, rule.severity, opts);
+    if (!sev) return undefined;
+    const node = sites.get(v.site);
+    if (!node) return undefined;
+    if (entry.info.broken && (rule.pathDependent || inErrorNode(node))) return undefined;
+    return toFinding(rule.id, sev, v, node, entry, sites);
+  }
+  return undefined;
+}
+
+function toFinding(rule: string, severity: SeverityLevel, v: Verdict, node: Syntax, entry: FnEntry, sites: Map<number, Syntax>): Finding {
+  const file = entry.file.path;
+  const rel = (list: { site: number; message: string }[]): Related[] =>
+    list.flatMap(r => {
+      const n = sites.get(r.site);
+      return n ? [{ file, range: rangeOf(n), message: r.message }] : [];
+    });
+  const flow = v.flow ? rel(v.flow) : undefined;
+  return {
+    rule, severity, file, range: rangeOf(node), message: v.message, related: rel(v.related), function: entry.info.name,
+    flow: flow && flow.length > 1 ? flow : undefined,
+    fix: v.fixWith ? { replace: calleeRange(node), with: v.fixWith } : undefined,
+  };
+}
+
+/** Everything the files declare, resolved by the scope rules of C (static functions per file). */
+class ProjectIndex {
+  private readonly staticFns = new Map<string, Map<string, FnEntry>>();
+  private readonly globalFns = new Map<string, FnEntry>();
+  private readonly fileMacros = new Map<string, Map<string, FnEntry>>();
+  private readonly globalMacros = new Map<string, FnEntry>();
+  private readonly aliases = new Map<string, string>();
+  private readonly customApis = new Map<string, Api>();
+  private readonly customFamilies = new Map<string, Family>();
+  private readonly structs = new Map<string, Map<string, VarType>>();
+  private readonly globals = new Map<string, Map<string, GlobalVar>>();
+  private readonly typeGc = new Map<string, boolean>();
+  private readonly deallocs = new Map<string, { typeName: string; gc: boolean }>();
+  private readonly pythonFacing = new Set<string>();
+  private readonly entries: FnEntry[] = [];
+  readonly functionCount: number;
+
+  constructor(private readonly files: ParsedFile[], private readonly model: Model) {
+    for (const f of files) {
+      for (const [k, v] of f.facts.structs) if (!this.structs.has(k) || this.structs.get(k)!.size < v.size) this.structs.set(k, v);
+      this.globals.set(f.path, f.facts.globals);
+      for (const t of f.facts.typeObjects) {
+        this.typeGc.set(t.name, t.gc);
+        if (t.dealloc) this.deallocs.set(t.dealloc, { typeName: t.name, gc: t.gc });
+      }
+      for (const n of f.facts.pythonFacing) this.pythonFacing.add(n);
+      for (const a of f.facts.attributes) this.addAttribute(a.fn, a.kind, a.family, a.dealloc, a.argIndex);
+      for (const info of f.facts.functions) {
+        const entry: FnEntry = { key: info.isStatic ? `${f.path}#${info.name}` : info.name, info, file: f, relevant: false };
+        this.entries.push(entry);
+        if (info.isStatic) {
+          if (!this.staticFns.has(f.path)) this.staticFns.set(f.path, new Map());
+          this.staticFns.get(f.path)!.set(info.name, entry);
+        } else if (!this.globalFns.has(info.name)) this.globalFns.set(info.name, entry);
+      }
+    }
+    this.functionCount = this.entries.length;
+    this.readMacros();
+    this.markRelevant();
+  }
+
+  private addAttribute(fn: string, kind: 'alloc' | 'free' | 'holds', family: string, dealloc: string | undefined, argIndex: number | undefined): void {
+    if (kind === 'holds') return;
+    let fam = family;
+    if (dealloc) {
+      const known = this.model.apis.get(dealloc);
+      if (known?.kind === 'free' && known.family) fam = known.family;
+    }
+    if (this.model.apis.has(fn) && kind === 'free') return;
+    if (!this.model.families.has(fam) && !this.customFamilies.has(fam)) {
+      this.customFamilies.set(fam, { id: fam, label: dealloc ? `${dealloc}() family` : `'${fam}' ownership family` });
+    }
+    if (kind === 'free') {
+      const fam0 = this.customFamilies.get(fam);
+      if (fam0 && !fam0.release) fam0.release = fn;
+      this.customApis.set(fn, { name: fn, kind: 'free', family: fam, ptrArg: argIndex ?? 0 });
+    } else {
+      this.customApis.set(fn, { name: fn, kind: 'alloc', family: fam });
+    }
+  }
+
+  /** Local #defines: aliases of allocators, and function-like macros analysed as pseudo-functions. */
+  private readMacros(): void {
+    const interesting = (body: string) => {
+      for (const m of body.matchAll(/[A-Za-z_]\w*/g)) {
+        const w = m[0];
+        if (this.model.apis.has(w) || this.customApis.has(w) || this.model.parsers.has(w) || this.globalFns.has(w)) return true;
+        if (this.model.statementMacros.has(w)) return true;
+      }
+      for (const fns of this.staticFns.values()) for (const m of body.matchAll(/[A-Za-z_]\w*/g)) if (fns.has(m[0])) return true;
+      return false;
+    };
+    const pseudo: { file: ParsedFile; name: string; params: string[]; body: string; node: Syntax }[] = [];
+    for (const f of this.files) {
+      for (const m of f.facts.macros) {
+        if (m.body.includes('#')) continue;
+        if (m.params === null) {
+          if (/^[A-Za-z_]\w*$/.test(m.body)) {
+            this.aliases.set(m.name, m.body);
+            continue;
+          }
+          if (!interesting(m.body)) continue;
+          pseudo.push({ file: f, name: m.name, params: [], body: m.body, node: m.node });
+        } else if (interesting(m.body)) {
+          pseudo.push({ file: f, name: m.name, params: m.params, body: m.body, node: m.node });
+        }
+      }
+    }
+    for (const p of pseudo) {
+      const statement = /^(do\b|\{)/.test(p.body) || p.body.includes(';');
+      const params = p.params.map(x => `void *${x}`).join(', ') || 'void';
+      const text = statement ? `void __hl_macro(${params}) { ${p.body}; }` : `void *__hl_macro(${params}) { return (${p.body}); }`;
+      let root: Syntax;
+      const analysed = neutralise(text, this.model);
+      try {
+        const tree = parseC(analysed);
+        root = toSyntax(tree, analysed);
+        tree.delete();
+      } catch {
+        continue;
+      }
+      const facts = readFacts(root, analysed, p.file.path, this.model);
+      const info = facts.functions[0];
+      if (!info || info.broken) continue;
+      info.name = p.name;
+      info.macro = true;
+      const entry: FnEntry = { key: `${p.file.path}#m:${p.name}`, info, file: { path: p.file.path, text, analysed, facts }, relevant: false };
+      this.entries.push(entry);
+      if (!this.fileMacros.has(p.file.path)) this.fileMacros.set(p.file.path, new Map());
+      this.fileMacros.get(p.file.path)!.set(p.name, entry);
+      if (!this.globalMacros.has(p.name)) this.globalMacros.set(p.name, entry);
+    }
+  }
+
+  resolveFn(name: string, file: string): FnEntry | undefined {
+    return this.staticFns.get(file)?.get(name) ?? this.fileMacros.get(file)?.get(name) ?? this.globalFns.get(name) ?? this.globalMacros.get(name);
+  }
+
+  api(name: string, file: string, depth = 0): Api | undefined {
+    const direct = this.customApis.get(name) ?? this.model.apis.get(name);
+    if (direct) return direct;
+    const alias = this.aliases.get(name);
+    if (alias && depth < 5 && !this.resolveFn(name, file)) return this.api(alias, file, depth + 1);
+    return undefined;
+  }
+
+  family(id: string): Family | undefined {
+    return this.model.families.get(id) ?? this.customFamilies.get(id);
+  }
+
+  releaseOf(family: string): string | undefined {
+    return this.family(family)?.release;
+  }
+
+  private isSeed(name: string, file: string): boolean {
+    return name.startsWith('__HL_') || !!this.api(name, file) || this.model.parsers.has(name);
+  }
+
+  private markRelevant(): void {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const e of this.entries) {
+        if (e.relevant) continue;
+        for (const m of e.info.mentions) {
+          if (this.isSeed(m, e.file.path) || this.resolveFn(m, e.file.path)?.relevant) {
+            e.relevant = true;
+            changed = true;
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  /** Relevant functions, callees before callers (Tarjan's SCCs in reverse topological order). */
+  order(): FnEntry[] {
+    const rel = this.entries.filter(e => e.relevant);
+    const idx = new Map<FnEntry, number>();
+    const low = new Map<FnEntry, number>();
+    const onStack = new Set<FnEntry>();
+    const stack: FnEntry[] = [];
+    const out: FnEntry[] = [];
+    let counter = 0;
+    const succ = (e: FnEntry): FnEntry[] => {
+      const r: FnEntry[] = [];
+      for (const m of e.info.mentions) {
+        const t = this.resolveFn(m, e.file.path);
+        if (t && t.relevant && t !== e) r.push(t);
+      }
+      return r;
+    };
+    for (const root of rel) {
+      if (idx.has(root)) continue;
+      const work: { e: FnEntry; it: FnEntry[]; i: number }[] = [];
+      const push = (e: FnEntry) => {
+        idx.set(e, counter);
+        low.set(e, counter++);
+        stack.push(e);
+        onStack.add(e);
+        work.push({ e, it: succ(e), i: 0 });
+      };
+      push(root);
+      while (work.length) {
+        const top = work[work.length - 1];
+        if (top.i < top.it.length) {
+          const w = top.it[top.i++];
+          if (!idx.has(w)) push(w);
+          else if (onStack.has(w)) low.set(top.e, Math.min(low.get(top.e)!, idx.get(w)!));
+          continue;
+        }
+        work.pop();
+        if (work.length) {
+          const parent = work[work.length - 1].e;
+          low.set(parent, Math.min(low.get(parent)!, low.get(top.e)!));
+        }
+        if (low.get(top.e) === idx.get(top.e)) {
+          let w: FnEntry;
+          do {
+            w = stack.pop()!;
+            onStack.delete(w);
+            out.push(w);
+          } while (w !== top.e);
+        }
+      }
+    }
+    return out;
+  }
+
+  context(entry: FnEntry, budget: number): FlowContext {
+    const file = entry.file.path;
+    const info = entry.info;
+    const ret = info.returns;
+    const objectReturn = ret.pointers >= 1 && this.model.objectType.test(ret.base);
+    const intReturn = ret.pointers === 0 && /^(int|long|Py_ssize_t)$/.test(ret.base);
+    const facing = this.pythonFacing.has(info.name);
+    return {
+      source: entry.file.analysed,
+      model: this.model,
+      fn: info,
+      api: name => this.api(name, file),
+      summary: name => {
+        const e = this.resolveFn(name, file);
+        if (!e) return undefined;
+        return e.summary ?? (e.relevant ? { ...emptyUnknown(name) } : undefined);
+      },
+      structFields: t => this.structs.get(t),
+      global: name => this.globals.get(file)?.get(name) ?? this.findGlobal(name),
+      returnType: name => this.resolveFn(name, file)?.info.returns,
+      deallocOf: info.macro ? undefined : this.deallocs.get(info.name),
+      typeIsGc: name => this.typeGc.get(name),
+      errorReturn: info.macro ? undefined : objectReturn ? 'null' : intReturn && facing ? 'minus-one' : undefined,
+      budget,
+    };
+  }
+
+  private findGlobal(name: string): GlobalVar | undefined {
+    for (const g of this.globals.values()) {
+      const v = g.get(name);
+      if (v && !v.isStatic) return v;
+    }
+    return undefined;
+  }
+}
