@@ -172,6 +172,14 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
         const e = s.children[0];
         if (!e) return preds;
         const inner = strip(e);
+        if (inner.type === 'conditional_expression') {
+          // `c ? free(a) : PyMem_Free(a);` used as a statement
+          const c = cond(child(inner, 'condition')!, preds);
+          const cons = child(inner, 'consequence');
+          const t = cons ? out(add({ op: 'eval', n: cons }, c.t)) : c.t;
+          const f = out(add({ op: 'eval', n: child(inner, 'alternative')! }, c.f));
+          return [...(c.t.length ? t : []), ...(c.f.length ? f : [])];
+        }
         if (inner.type === 'assignment_expression' && inner.op === '=' && isConditional(child(inner, 'right'))) {
           return assignLowered(child(inner, 'left')!, child(inner, 'right')!, inner, preds);
         }
@@ -255,6 +263,16 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
         let fall: Pred[] = [];
         let hasDefault = false;
         let slot = 0;
+        const pure = !/[(=]|\+\+|--/.test(scrut.key);
+        const caseKeys = cases.flatMap(c => {
+          const v = c.type === 'case_statement' ? child(c, 'value') : undefined;
+          return v ? [`${scrut.key}==${source.slice(v.start, v.end).replace(/\s+/g, '')}`] : [];
+        });
+        const caseFact = (key: string | undefined): EdgeFact | undefined => {
+          if (!pure) return undefined;
+          if (key) return { key, deps: scrut.deps, value: true, others: caseKeys.filter(k => k !== key) };
+          return caseKeys.length ? { key: caseKeys[0], deps: scrut.deps, value: false, others: caseKeys.slice(1) } : undefined;
+        };
         for (const c of cases) {
           if (c.type !== 'case_statement') {
             fall = stmt(c, fall);
@@ -262,14 +280,12 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
           }
           const value = child(c, 'value');
           if (!value) hasDefault = true;
-          const fact: EdgeFact | undefined = value
-            ? { key: `${scrut.key}==${source.slice(value.start, value.end).replace(/\s+/g, '')}`, deps: scrut.deps, value: true }
-            : undefined;
+          const fact = caseFact(value ? `${scrut.key}==${source.slice(value.start, value.end).replace(/\s+/g, '')}` : undefined);
           const entryNode = add({ op: 'nop' }, [...fall, { node: sw, slot: slot++, fact }]);
           fall = stmts(c.children.filter(x => x !== value), out(entryNode));
         }
         const after = [...fall, ...breaks.pop()!];
-        if (!hasDefault) after.push({ node: sw, slot: slot++ });
+        if (!hasDefault) after.push({ node: sw, slot: slot++, fact: caseFact(undefined) });
         return after;
       }
       case 'break_statement':
@@ -317,7 +333,8 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
   }
 
   const end = stmt(body, out(entry));
-  connect(end, exit);
+  // falling off the end is a return too, so every path reaches exit through a return node
+  if (end.length) connect(out(add({ op: 'return', value: null, at: body, implicit: true }, end)), exit);
   for (const n of nodes) for (const s of n.succ) if (s !== undefined) nodes[s].preds.push(n.id);
   return { nodes, entry, exit };
 }

@@ -6,6 +6,8 @@ export interface EdgeFact {
   key: string;
   deps: string[];
   value: boolean;
+  /** Keys that are false along the edge too (the other cases of a switch). */
+  others?: string[];
 }
 
 export type Instr =
@@ -21,7 +23,7 @@ export type Instr =
   /** Two successors: [0] when `cond` is true, [1] when false. */
   | { op: 'branch'; cond: Syntax }
   /** `value` null: a return macro (Py_RETURN_NONE) that returns a live object. */
-  | { op: 'return'; value: Syntax | null; at: Syntax };
+  | { op: 'return'; value: Syntax | null; at: Syntax; implicit?: boolean };
 
 export interface CfgNode {
   id: number;

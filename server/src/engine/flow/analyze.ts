@@ -18,7 +18,7 @@ import type { FunctionInfo, GlobalVar, VarType } from '../project/facts';
 import { typeName } from '../project/facts';
 import type { FlowEvent, Released } from './events';
 import {
-  ABSENT, ESCAPED, FREED, GIL_HELD, GIL_RELEASED, LIVE, MOVED, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+  ABSENT, ESCAPED, FREED, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
 } from './state';
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
@@ -181,10 +181,15 @@ class FunctionAnalysis {
 
   private applyFact(st: State, fact: EdgeFact | undefined): State | null {
     if (!fact) return st;
-    const known = st.facts.get(fact.key);
-    if (known !== undefined) return known === fact.value ? st : null;
-    st.facts.set(fact.key, fact.value);
-    st.factDeps.set(fact.key, fact.deps);
+    const pairs: [string, boolean][] = [[fact.key, fact.value], ...(fact.others ?? []).map(k => [k, false] as [string, boolean])];
+    for (const [key, value] of pairs) {
+      const known = st.facts.get(key);
+      if (known !== undefined && known !== value) return null;
+    }
+    for (const [key, value] of pairs) {
+      st.facts.set(key, value);
+      st.factDeps.set(key, fact.deps);
+    }
     return st;
   }
 
@@ -217,10 +222,7 @@ class FunctionAnalysis {
       case 'nop':
         return node.succ.map((_, i) => [i, i === 0 ? st : new State(st)]);
       case 'exit':
-        if (this.reporting) {
-          this.atExit(st);
-          this.collectSummary(st);
-        }
+        if (this.reporting) this.collectSummary(st);
         return [];
       case 'eval': {
         this.eval(ins.n);
@@ -238,9 +240,13 @@ class FunctionAnalysis {
       case 'return': {
         const v: Val = ins.value ? this.eval(ins.value) : ['u'];
         this.site(ins.at);
-        if (this.reporting) this.checkNoMem(st, v, ins.at);
+        if (this.reporting && !ins.implicit) this.checkNoMem(st, v, ins.at);
         st.ret = v;
-        st.retSite = ins.at.start;
+        st.retSite = ins.implicit ? -1 : ins.at.start;
+        if (this.reporting) {
+          this.atReturn(st);
+          this.noteOutParams(st, v);
+        }
         return [[0, st]];
       }
     }
@@ -431,7 +437,7 @@ class FunctionAnalysis {
       const name = loc.slice(2).split(/->|\./)[0];
       return this.isExternalVar(name);
     }
-    return c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T';
+    return c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T' || c === 'b' || c === 'r' || c === 'q';
   }
 
   private read(loc: string): Val {
@@ -462,7 +468,9 @@ class FunctionAnalysis {
         if (idx) this.eval(idx);
         const base = this.eval(arg);
         this.use(base, e);
-        const key = this.fieldKey(arg, '[]', false);
+        const inner = unwrapParens(arg);
+        const fk = inner.type === 'field_expression' ? this.fieldKey(child(inner, 'argument')!, textOf(child(inner, 'field')!, this.src), inner.op === '->') : undefined;
+        const key = fk ? `${fk}[]` : undefined;
         const r = this.through(base, '->[]', '', key);
         return { locs: r.locs, strong: false, key };
       }
@@ -666,9 +674,30 @@ class FunctionAnalysis {
   private newObj(id: string, site: Syntax, alloc: AllocFact, token?: string): string {
     const t = `o${id}`;
     const old = this.objs.get(t);
+    if (old && this.reporting) this.checkOverwrite(t, old, site);
     this.objs.set(t, { alloc, site: this.site(site), token, leakSuppressed: old?.leakSuppressed || this.reallocLeakSites.has(site.start) });
     this.cur.status.set(t, { bits: LIVE });
     return t;
+  }
+
+  /**
+   * The same allocation site runs again (a loop) while its previous block is live, unescaped and held
+   * by a single local variable only: that variable is about to lose the last pointer to it.
+   */
+  private checkOverwrite(t: string, info: ObjInfo, site: Syntax): void {
+    const s = this.cur.status.get(t);
+    if (!s || s.bits !== LIVE || info.alloc.typed || info.leakSuppressed) return;
+    let holders = 0;
+    let local = false;
+    for (const [loc, v] of this.cur.vars) {
+      if (!v.includes(t)) continue;
+      holders++;
+      const name = loc.startsWith('v:') ? loc.slice(2) : undefined;
+      const l = name !== undefined ? this.locals.get(name) : undefined;
+      local = !!l && !l.isStatic && !l.array;
+    }
+    if (holders !== 1 || !local) return;
+    this.events.push({ kind: 'leak', allocSite: info.site, alloc: info.alloc, retSite: this.site(site), overwritten: true });
   }
 
   private markEscaped(v: Val): void {
@@ -693,16 +722,23 @@ class FunctionAnalysis {
     }
   }
 
-  private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean): void {
+  /**
+   * `weak`: the pointer was read from an array slot, which stands for many elements. A release through
+   * it, or through a pointer that may be one of several blocks, makes them "maybe freed": no longer
+   * leaked, but not definitely freed either, so no double free or use after free is concluded from it.
+   */
+  private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean, weak: boolean): void {
     const site = this.site(at);
-    for (const t of v) {
+    const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || t[0] === 'k' || t[0] === 'z'));
+    const ambiguous = weak || heap.length > 1;
+    for (const t of heap) {
       const c = t[0];
       let released: Released | undefined;
-      if (t === 'n' || t === 'u' || c === 'c' || c === 'q' || c === 'k' || c === 'z') continue;
       const status = this.cur.status.get(t);
-      const bits = status?.bits ?? (c === 'o' ? 0 : LIVE);
+      const rawBits = status?.bits ?? (c === 'o' ? 0 : LIVE);
+      const bits = ambiguous ? rawBits & ~FREED : rawBits;
       if (c === 'o') {
-        if (!(bits & (LIVE | FREED | MOVED | ESCAPED))) continue;
+        if (!(rawBits & (LIVE | FREED | MOVED | ESCAPED | MAYFREED))) continue;
         const info = this.objs.get(t)!;
         if (t === 'oself') {
           released = { what: 'typed-self', family: info.alloc.family, typeName: info.alloc.api.replace(/\.tp_alloc$/, ''), freed: !!(bits & FREED), freedAt: status?.freedAt };
@@ -728,7 +764,9 @@ class FunctionAnalysis {
       }
       if (!released) continue;
       if (this.reporting) this.events.push({ kind: 'release', site, api, family, via, resize, released });
-      if (!resize) this.cur.setBits(t, FREED, LIVE | MOVED, { freedAt: status?.freedAt ?? site });
+      if (resize) continue;
+      if (ambiguous) this.cur.setBits(t, MAYFREED, LIVE);
+      else this.cur.setBits(t, FREED, LIVE | MOVED | MAYFREED, { freedAt: status?.freedAt ?? site });
     }
   }
 
@@ -764,7 +802,7 @@ class FunctionAnalysis {
       const vals = argNodes.map(a => this.eval(a));
       if (fe.type === 'field_expression' && textOf(child(fe, 'field')!, this.src) === 'tp_free') {
         this.eval(child(fe, 'argument')!);
-        if (vals[0]) this.release(vals[0], 'tp_free', '*', n, [], false);
+        if (vals[0]) this.release(vals[0], 'tp_free', '*', n, [], false, viaSlot(argNodes[0]));
         return [];
       }
       this.eval(fnNode);
@@ -819,8 +857,10 @@ class FunctionAnalysis {
     return this.model.exceptionSetters.test(name) || this.model.exceptionSetterHint.test(name);
   }
 
+  /** An exception may be set from here on: a pending allocation failure is reported properly. */
   private clearNoMem(): void {
     this.cur.noMem = -1;
+    this.summary.setsException = true;
   }
 
   private gilCheck(needs: boolean, api: string, via: string[], at: Syntax): void {
@@ -853,10 +893,10 @@ class FunctionAnalysis {
         const pi = api.ptrArg ?? 0;
         usesExcept(pi);
         const old = vals[pi] ?? ['u'];
-        this.release(old, name, family, n, [], true);
+        this.release(old, name, family, n, [], true, false);
         const t = this.newObj(String(this.site(n)), n, allocFact());
         for (const o of old) {
-          if (o[0] !== 'o' && o[0] !== 'p' && o[0] !== 'f') continue;
+          if (o === t || (o[0] !== 'o' && o[0] !== 'p' && o[0] !== 'f')) continue;
           const bits = this.cur.bits(o);
           if (bits & FREED) continue;
           this.cur.setBits(o, MOVED, LIVE, { movedTo: t, freedAt: this.site(n) });
@@ -871,7 +911,7 @@ class FunctionAnalysis {
       }
       case 'free':
         usesExcept(api.ptrArg ?? 0);
-        this.release(vals[api.ptrArg ?? 0] ?? ['u'], name, family, n, [], false);
+        this.release(vals[api.ptrArg ?? 0] ?? ['u'], name, family, n, [], false, !!argNodes[api.ptrArg ?? 0] && viaSlot(argNodes[api.ptrArg ?? 0]));
         return [];
       case 'borrowed': {
         usesExcept(undefined);
@@ -985,7 +1025,7 @@ class FunctionAnalysis {
       if (!arg) continue;
       const via = [name, ...r.via];
       if (r.path === '') {
-        this.release(arg, r.api, r.family, n, via, false);
+        this.release(arg, r.api, r.family, n, via, false, !!argNodes[r.param] && viaSlot(argNodes[r.param]));
         continue;
       }
       let v: Val = [];
@@ -994,13 +1034,16 @@ class FunctionAnalysis {
         const loc = t[0] === 'A' ? `${t.slice(1)}${r.path.replace(/^->/, '.')}` : `${t}${r.path}`;
         v = union(v, this.read(loc));
       }
-      this.release(v, r.api, r.family, n, via, false);
+      this.release(v, r.api, r.family, n, via, false, r.path.includes('[]') || (!!argNodes[r.param] && viaSlot(argNodes[r.param])));
     }
+    let token: string | undefined;
     for (const o of sum.outAllocs) {
       const arg = vals[o.param];
       if (!arg) continue;
-      const t = this.newObj(`${this.site(n)}_${o.param}`, n, { ...o.alloc, via: [name, ...o.alloc.via] });
+      const tok = o.success === 'zero' ? `z${n.start}` : o.success === 'truthy' ? `k${n.start}` : undefined;
+      const t = this.newObj(`${this.site(n)}_${o.param}`, n, { ...o.alloc, via: [name, ...o.alloc.via] }, tok);
       this.writeThrough(arg, [t]);
+      token ??= tok;
     }
     for (const a of sum.paramAssigns) {
       const argNode = argNodes[a.param];
@@ -1010,6 +1053,7 @@ class FunctionAnalysis {
     }
     for (const i of sum.escapes) if (vals[i]) this.markEscaped(vals[i]);
     if (sum.setsException) this.clearNoMem();
+    if (token) return [token];
     if (sum.returns.length === 0) return ['u'];
     let out: Val = [];
     const families = new Set(sum.returns.filter(r => r.kind === 'alloc').map(r => (r.kind === 'alloc' ? r.alloc.family : '')));
@@ -1083,23 +1127,42 @@ class FunctionAnalysis {
   private branch(cond: Syntax, st: State): [number, State][] {
     const e = unwrapParens(cond);
     let subject: Syntax = e;
-    let truthWhenTrue = true;
-    let compared = false;
-    if (e.type === 'binary_expression' && (e.op === '==' || e.op === '!=')) {
+    let op = 'truthy';
+    let literal: number | undefined;
+    let identity: Val | undefined;
+    let v: Val;
+    if (e.type === 'binary_expression' && ['==', '!=', '<', '<=', '>', '>='].includes(e.op ?? '')) {
       const l = child(e, 'left')!;
       const r = child(e, 'right')!;
-      if (isNullLiteral(r, this.src)) {
+      const rl = literalValue(r, this.src);
+      const ll = literalValue(l, this.src);
+      if (rl !== undefined) {
         subject = l;
-        compared = true;
-      } else if (isNullLiteral(l, this.src)) {
+        literal = rl;
+        op = e.op!;
+      } else if (ll !== undefined) {
         subject = r;
-        compared = true;
+        literal = ll;
+        op = mirror(e.op!);
       }
-      if (compared) truthWhenTrue = e.op === '!=';
-    }
-    let v: Val;
-    if (compared) v = this.eval(subject);
-    else v = this.eval(e);
+      if (literal !== undefined) v = this.eval(subject);
+      else {
+        const lv = this.eval(l);
+        const rv = this.eval(r);
+        v = [];
+        if ((e.op === '==' || e.op === '!=') && isIdentity(rv)) {
+          subject = l;
+          v = lv;
+          identity = rv;
+          op = e.op;
+        } else if ((e.op === '==' || e.op === '!=') && isIdentity(lv)) {
+          subject = r;
+          v = rv;
+          identity = lv;
+          op = e.op;
+        }
+      }
+    } else v = this.eval(e);
     const subj = unwrapParens(subject);
     const atom = isPure(e) ? conditionKey(e, this.src) : undefined;
     const out: [number, State][] = [];
@@ -1107,8 +1170,10 @@ class FunctionAnalysis {
     for (const [slot, value] of [[0, true], [1, false]] as const) {
       const s = copies[slot];
       this.cur = s;
-      const truthy = compared ? value === truthWhenTrue : value;
-      if (!this.refine(subj, v, truthy)) continue;
+      let ok: boolean;
+      if (identity) ok = this.refineIdentity(subj, v, identity, (op === '==') === value);
+      else ok = this.refine(subj, v, outcome(op, literal, value));
+      if (!ok) continue;
       if (atom) {
         const known = s.facts.get(atom.key);
         if (known !== undefined && known !== value) continue;
@@ -1120,37 +1185,47 @@ class FunctionAnalysis {
     return out;
   }
 
-  /** Narrows the state to the paths where `subject` (with value v) is truthy/falsy. False: infeasible. */
-  private refine(subject: Syntax, v: Val, truthy: boolean): boolean {
+  /** `p == stackbuf` / `p != stackbuf`: p is (not) that storage on this side. */
+  private refineIdentity(subject: Syntax, v: Val, identity: Val, equal: boolean): boolean {
+    const next = equal ? v.filter(t => identity.includes(t) || t === 'u') : v.filter(t => !identity.includes(t));
+    if (v.length && next.length === 0) return false;
+    for (const loc of this.strongPlaces(subject)) this.cur.vars.set(loc, equal && next.includes('u') ? identity : next);
+    return true;
+  }
+
+  private strongPlaces(target: Syntax): string[] {
+    const t = target.type === 'assignment_expression' ? child(target, 'left')! : target;
+    if (!['identifier', 'field_expression', 'subscript_expression', 'pointer_expression'].includes(unwrapParens(t).type) || !isPure(t)) return [];
+    const saveEvents = this.events.length;
+    const p = this.places(t);
+    this.events.length = saveEvents;
+    return p.strong ? p.locs : [];
+  }
+
+  /** Narrows the state to the paths with this outcome of `subject` (value v). False: infeasible. */
+  private refine(subject: Syntax, v: Val, o: Outcome): boolean {
     const st = this.cur;
     // calls that allocate through out-parameters report success by their return value
-    for (const t of v) {
-      if (t[0] !== 'k' && t[0] !== 'z') continue;
-      const failed = t[0] === 'k' ? !truthy : truthy;
-      if (!failed) continue;
-      for (const [o, info] of this.objs) if (info.token === t && st.status.has(o)) st.setBits(o, ABSENT, LIVE);
-    }
-    const pointerish = v.some(t => t === 'n' || t[0] === 'o' || t[0] === 'p' || t[0] === 'f' || t[0] === 'g' || t[0] === 'b' || t[0] === 'r' || t[0] === 's' || t[0] === 't' || t[0] === 'A' || t === 'l');
-    if (!pointerish) return true;
-    let locs: string[] = [];
-    const target = subject.type === 'assignment_expression' ? child(subject, 'left')! : subject;
-    if (['identifier', 'field_expression', 'subscript_expression', 'pointer_expression'].includes(unwrapParens(target).type) && isPure(target)) {
-      const saveEvents = this.events.length;
-      const p = this.places(target);
-      this.events.length = saveEvents;
-      if (p.strong) locs = p.locs;
-    }
-    if (truthy) {
-      const nonNull = v.filter(t => t !== 'n' && t !== 'c0');
-      if (nonNull.length === 0) return false;
+    if (o.zero !== undefined) {
       for (const t of v) {
-        if (t[0] !== 'o') continue;
-        if (st.bits(t) & ABSENT && !(st.bits(t) & (LIVE | FREED | MOVED))) return false;
+        if (t[0] !== 'k' && t[0] !== 'z') continue;
+        const failed = t[0] === 'k' ? o.zero : !o.zero;
+        if (!failed) continue;
+        for (const [obj, info] of this.objs) if (info.token === t && st.status.has(obj)) st.setBits(obj, ABSENT, LIVE);
       }
+    }
+    if (o.nullness === undefined) return true;
+    const pointerish = v.some(t => t === 'n' || 'opfgbrstAl'.includes(t[0]));
+    if (!pointerish) return true;
+    const locs = this.strongPlaces(subject);
+    if (o.nullness === 'nonnull') {
+      const nonNull = v.filter(t => t !== 'n');
+      if (nonNull.length === 0) return false;
+      if (v.every(t => t[0] === 'o' && st.bits(t) & ABSENT && !(st.bits(t) & (LIVE | FREED | MOVED | MAYFREED)))) return false;
       for (const loc of locs) st.vars.set(loc, nonNull);
       return true;
     }
-    if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrkz'.includes(t[0]))) return false;
+    if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrqkz'.includes(t[0]))) return false;
     for (const t of v) {
       if (t[0] !== 'o') continue;
       const s = st.status.get(t);
@@ -1158,8 +1233,8 @@ class FunctionAnalysis {
       st.status.set(t, { bits: (s.bits & ~LIVE) | ABSENT });
       const info = this.objs.get(t);
       if (info && !info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
-      for (const [o, os] of st.status) {
-        if (os.movedTo === t && os.bits & MOVED) st.status.set(o, { bits: (os.bits & ~MOVED) | LIVE });
+      for (const [other, os] of st.status) {
+        if (os.movedTo === t && os.bits & MOVED) st.status.set(other, { bits: (os.bits & ~MOVED) | LIVE });
       }
     }
     for (const loc of locs) st.vars.set(loc, ['n']);
@@ -1206,12 +1281,12 @@ class FunctionAnalysis {
     }
     const base = loc.split('->')[0];
     const c = base[0];
-    if (c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T') return true;
+    if (c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T' || c === 'b' || c === 'r' || c === 'q') return true;
     if (c === 'A') return this.locReachable(base.slice(1), reach) || reach.has(base);
     return reach.has(base);
   }
 
-  private atExit(st: State): void {
+  private atReturn(st: State): void {
     const reach = this.reachable(st);
     for (const [t, s] of st.status) {
       if (t[0] !== 'o' || !(s.bits & LIVE) || s.bits & ESCAPED || reach.has(t)) continue;
@@ -1219,6 +1294,31 @@ class FunctionAnalysis {
       if (!info || info.alloc.typed || info.leakSuppressed) continue;
       this.events.push({ kind: 'leak', allocSite: info.site, alloc: info.alloc, retSite: st.retSite });
     }
+  }
+
+  /** Per return: which out-parameters hold a fresh block, and what the function returned. */
+  private readonly outReturns = new Map<number, { written: Set<string>; notWritten: Set<string> }>();
+
+  private noteOutParams(st: State, ret: Val): void {
+    const rv = ret.length === 1 ? ret[0] : '?';
+    this.ctx.fn.params.forEach((_, i) => {
+      const v = st.vars.get(`p${i}->*`) ?? [];
+      const written = v.some(t => this.objs.has(t) && st.bits(t) & LIVE);
+      if (!this.outReturns.has(i)) this.outReturns.set(i, { written: new Set(), notWritten: new Set() });
+      const rec = this.outReturns.get(i)!;
+      (written ? rec.written : rec.notWritten).add(rv[0] === 'o' || rv[0] === 'r' || rv[0] === 'b' ? 'obj' : rv);
+    });
+  }
+
+  /** How a caller tells that an out-parameter was written: by a zero or by a truthy result. */
+  private outSuccess(i: number): 'zero' | 'truthy' | undefined {
+    const rec = this.outReturns.get(i);
+    if (!rec || rec.notWritten.size === 0) return undefined;
+    const failing = [...rec.notWritten];
+    const ok = [...rec.written];
+    if (failing.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'n')) return 'zero';
+    if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v))) return 'truthy';
+    return undefined;
   }
 
   private collectSummary(st: State): void {
@@ -1254,7 +1354,7 @@ class FunctionAnalysis {
       }
       for (const t of st.vars.get(`p${i}->*`) ?? []) {
         const info = this.objs.get(t);
-        if (info && st.bits(t) & LIVE && !sum.outAllocs.some(o => o.param === i)) sum.outAllocs.push({ param: i, alloc: info.alloc });
+        if (info && st.bits(t) & LIVE && !sum.outAllocs.some(o => o.param === i)) sum.outAllocs.push({ param: i, alloc: info.alloc, success: this.outSuccess(i) });
       }
       if (this.ctx.fn.macro) {
         const v = st.vars.get(`v:${p.name}`);
@@ -1264,6 +1364,17 @@ class FunctionAnalysis {
       }
     });
   }
+}
+
+/** The expression reads memory through an array subscript somewhere in its chain. */
+function viaSlot(n: Syntax): boolean {
+  let cur: Syntax | undefined = n;
+  while (cur) {
+    if (cur.type === 'subscript_expression') return true;
+    if (cur.type === 'call_expression') return false;
+    cur = child(cur, 'argument') ?? child(cur, 'value') ?? (cur.type === 'parenthesized_expression' ? cur.children[0] : undefined);
+  }
+  return false;
 }
 
 function unwrapParens(n: Syntax): Syntax {
@@ -1281,11 +1392,56 @@ function rootIdentifier(n: Syntax, src: string): string | undefined {
   return undefined;
 }
 
-function isNullLiteral(n: Syntax, src: string): boolean {
+/** 0 for NULL/0, the number for small integer literals (-1), else undefined. */
+function literalValue(n: Syntax, src: string): number | undefined {
   const e = unwrap(n);
-  if (e.type === 'null') return true;
-  if (e.type === 'identifier') return NULL_NAMES.has(textOf(e, src));
-  return e.type === 'number_literal' && textOf(e, src) === '0';
+  if (e.type === 'null') return 0;
+  if (e.type === 'identifier') return NULL_NAMES.has(textOf(e, src)) ? 0 : undefined;
+  if (e.type === 'number_literal') {
+    const v = Number(textOf(e, src).replace(/[uUlL]+$/, ''));
+    return Number.isFinite(v) ? v : undefined;
+  }
+  if (e.type === 'unary_expression' && e.op === '-') {
+    const inner = literalValue(child(e, 'argument')!, src);
+    return inner === undefined ? undefined : -inner;
+  }
+  return undefined;
+}
+
+function mirror(op: string): string {
+  return op === '<' ? '>' : op === '>' ? '<' : op === '<=' ? '>=' : op === '>=' ? '<=' : op;
+}
+
+/** A value that names one piece of storage: comparing a pointer with it tells which one it is. */
+function isIdentity(v: Val): boolean {
+  return v.length === 1 && 'stAlob'.includes(v[0][0]);
+}
+
+interface Outcome {
+  /** For pointers: null or not. */
+  nullness?: 'null' | 'nonnull';
+  /** For status results (0 / -1 / truthy): whether the value is zero (success for zero-on-success calls). */
+  zero?: boolean;
+}
+
+/** What a comparison of the subject with a literal tells on the side where it evaluates to `value`. */
+function outcome(op: string, literal: number | undefined, value: boolean): Outcome {
+  if (op === 'truthy') return value ? { nullness: 'nonnull', zero: false } : { nullness: 'null', zero: true };
+  if (literal === 0) {
+    switch (op) {
+      case '==': return value ? { nullness: 'null', zero: true } : { nullness: 'nonnull', zero: false };
+      case '!=': return value ? { nullness: 'nonnull', zero: false } : { nullness: 'null', zero: true };
+      case '<': return { zero: !value };
+      case '>=': return { zero: value };
+      case '>': return { zero: !value };
+      case '<=': return { zero: value };
+    }
+  }
+  if (literal !== undefined && literal < 0) {
+    if (op === '==') return { zero: !value };
+    if (op === '!=') return { zero: value };
+  }
+  return {};
 }
 
 /** Side-effect free: no calls, assignments or increments. */

@@ -16,7 +16,7 @@ export type Released =
 export type FlowEvent =
   | { kind: 'release'; site: number; api: string; family: string; via: string[]; resize: boolean; released: Released }
   | { kind: 'use'; site: number; target: string; alloc?: AllocFact; allocSite?: number; freedAt?: number }
-  | { kind: 'leak'; allocSite: number; alloc: AllocFact; retSite: number }
+  | { kind: 'leak'; allocSite: number; alloc: AllocFact; retSite: number; overwritten?: boolean }
   | { kind: 'realloc-leak'; site: number; api: string; family: string; macro: boolean }
   | { kind: 'gil'; site: number; api: string; via: string[] }
   | { kind: 'nomem'; site: number; allocSite: number; alloc?: AllocFact }

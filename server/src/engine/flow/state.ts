@@ -17,6 +17,8 @@ export const ESCAPED = 4;
 export const ABSENT = 8; // the allocation failed on this path
 export const MOVED = 16; // realloc'ed into another block
 export const UAF_REPORTED = 32;
+/** Released through an ambiguous pointer (one of several blocks, or an array slot): not live, but not definitely freed. */
+export const MAYFREED = 64;
 
 export interface Status {
   bits: number;

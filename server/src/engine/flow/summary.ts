@@ -32,7 +32,7 @@ export interface Summary {
   returns: ReturnFact[];
   releases: ReleaseFact[];
   /** *param = fresh block (out-parameter allocation). */
-  outAllocs: { param: number; alloc: AllocFact }[];
+  outAllocs: { param: number; alloc: AllocFact; success?: 'zero' | 'truthy' }[];
   /** By-name macro parameters assigned NULL or a fresh block. */
   paramAssigns: { param: number; value: 'null' | AllocFact }[];
   escapes: Set<number>;

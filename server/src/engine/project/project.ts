@@ -52,7 +52,7 @@ export interface ProjectResult {
   summaries: Map<string, Summary>;
 }
 
-interface ParsedFile {
+export interface ParsedFile {
   path: string;
   /** The user's text (suppression comments are read from it). */
   text: string;

@@ -27,7 +27,9 @@ export const leak: Rule = {
   match(e, ctx) {
     if (e.kind !== 'leak') return undefined;
     const release = ctx.releaseOf(e.alloc.family);
-    const ret = e.retSite >= 0 ? ` on the path returning at line ${ctx.line(e.retSite) + 1}` : ' when the function ends';
+    const ret = e.overwritten
+      ? ` before the next allocation at line ${ctx.line(e.retSite) + 1} overwrites its only pointer`
+      : e.retSite >= 0 ? ` on the path returning at line ${ctx.line(e.retSite) + 1}` : ' when the function ends';
     return {
       site: e.allocSite,
       message: `memory allocated by ${ctx.describeAlloc(e.alloc)} is neither released, returned nor stored${ret}; release it with ${release ?? 'its deallocator'}()`,

@@ -1,0 +1,88 @@
+/**
+ * A long-lived set of C files for the language server and the CLI: each file is parsed once per
+ * version of its text, and findings are recomputed for the files asked about with the summaries of
+ * every file known. Callers never see parse trees.
+ */
+import type { Model } from '../../../allocator-model/src/model';
+import { analyzeParsed, parseSource, type ParsedFile, type ProjectResult } from './project/project';
+import type { FileProblem, Finding, SeverityLevel } from './types';
+
+export interface WorkspaceOptions {
+  model: Model;
+  severities?: Record<string, SeverityLevel | 'off'>;
+  budget?: number;
+}
+
+export class Workspace {
+  private readonly files = new Map<string, { text: string; parsed?: ParsedFile; problem?: FileProblem }>();
+  private opts: WorkspaceOptions;
+
+  constructor(opts: WorkspaceOptions) {
+    this.opts = opts;
+  }
+
+  /** New model or severities: parse results stay valid only if the model is the same object. */
+  configure(opts: WorkspaceOptions): void {
+    if (opts.model !== this.opts.model) for (const f of this.files.values()) f.parsed = f.problem = undefined;
+    this.opts = opts;
+  }
+
+  /** Adds or replaces a file. Parsing happens lazily, at the next analysis. */
+  upsert(path: string, text: string): void {
+    const old = this.files.get(path);
+    if (old && old.text === text) return;
+    this.files.set(path, { text });
+  }
+
+  remove(path: string): void {
+    this.files.delete(path);
+  }
+
+  has(path: string): boolean {
+    return this.files.has(path);
+  }
+
+  paths(): string[] {
+    return [...this.files.keys()];
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  private ensureParsed(): { parsed: ParsedFile[]; problems: FileProblem[] } {
+    const parsed: ParsedFile[] = [];
+    const problems: FileProblem[] = [];
+    for (const [path, f] of this.files) {
+      if (!f.parsed && !f.problem) {
+        try {
+          const r = parseSource({ path, text: f.text }, this.opts.model);
+          if ('message' in r) f.problem = r;
+          else f.parsed = r;
+        } catch (err) {
+          f.problem = { file: path, message: `could not be parsed: ${(err as Error).message}` };
+        }
+      }
+      if (f.parsed) parsed.push(f.parsed);
+      if (f.problem) problems.push(f.problem);
+    }
+    return { parsed, problems };
+  }
+
+  /** Findings for `paths` (all files when omitted), analysed with every file's summaries. */
+  analyze(paths?: Iterable<string>): ProjectResult {
+    const t0 = performance.now();
+    const { parsed, problems } = this.ensureParsed();
+    const t1 = performance.now();
+    const only = paths ? new Set(paths) : undefined;
+    const result = analyzeParsed(parsed, { ...this.opts, reportOnly: only });
+    result.problems.unshift(...problems.filter(p => !only || only.has(p.file)));
+    result.stats.parseMs = t1 - t0;
+    result.stats.analysisMs = performance.now() - t1;
+    return result;
+  }
+
+  findingsFor(path: string): Finding[] {
+    return this.analyze([path]).findings.filter(f => f.file === path);
+  }
+}
