@@ -432,6 +432,7 @@ class FunctionAnalysis {
   /** Whether memory at this location existed before the function ran (reached through a parameter or global). */
   private externalRoot(loc: string): boolean {
     const c = loc.charAt(0);
+    if (loc.startsWith('oself')) return true;
     if (c === 'A') return this.externalRoot(loc.slice(1));
     if (c === 'v') {
       const name = loc.slice(2).split(/->|\./)[0];
@@ -676,6 +677,10 @@ class FunctionAnalysis {
     const old = this.objs.get(t);
     if (old && this.reporting) this.checkOverwrite(t, old, site);
     this.objs.set(t, { alloc, site: this.site(site), token, leakSuppressed: old?.leakSuppressed || this.reallocLeakSites.has(site.start) });
+    if (old) {
+      // blocks realloc'ed into this site's previous block stay moved: a failure of this call cannot bring them back
+      for (const [k, st] of this.cur.status) if (st.movedTo === t) this.cur.status.set(k, { ...st, movedTo: undefined });
+    }
     this.cur.status.set(t, { bits: LIVE });
     return t;
   }
@@ -708,6 +713,8 @@ class FunctionAnalysis {
   }
 
   private use(v: Val, at: Syntax): void {
+    // a pointer that may be one of several blocks proves nothing about any one of them
+    if (v.filter(t => 'opfg'.includes(t[0])).length !== 1) return;
     for (const t of v) {
       const c = t[0];
       if (c !== 'o' && c !== 'p' && c !== 'f' && c !== 'g') continue;
@@ -736,7 +743,7 @@ class FunctionAnalysis {
       let released: Released | undefined;
       const status = this.cur.status.get(t);
       const rawBits = status?.bits ?? (c === 'o' ? 0 : LIVE);
-      const bits = ambiguous ? rawBits & ~FREED : rawBits;
+      const bits = ambiguous ? rawBits & ~(FREED | MOVED) : rawBits;
       if (c === 'o') {
         if (!(rawBits & (LIVE | FREED | MOVED | ESCAPED | MAYFREED))) continue;
         const info = this.objs.get(t)!;
@@ -752,6 +759,8 @@ class FunctionAnalysis {
         released = { what: 'newref', api: this.targetApi.get(t) ?? '?', site: Number(t.slice(1)) };
       } else if (c === 's' || c === 't' || c === 'l' || c === 'A') {
         released = { what: 'nonheap', desc: this.describeNonHeap(t) };
+      } else if (c === 'h') {
+        released = { what: 'nonheap', desc: this.targetApi.get(t) ?? 'static storage' };
       } else if (c === 'p') {
         released = { what: 'param', param: Number(t.slice(1)), freed: !!(bits & FREED), freedAt: status?.freedAt };
         if (!resize) this.noteRelease(Number(t.slice(1)), '', family, api, via);
@@ -817,6 +826,10 @@ class FunctionAnalysis {
       if (name.startsWith(GIL_RELEASE_MARKER)) this.cur.gil = GIL_RELEASED;
       else if (name.startsWith(GIL_ACQUIRE_MARKER)) this.cur.gil = GIL_HELD;
       return [];
+    }
+    if (name === 'PyErr_Occurred') {
+      argNodes.forEach(a => this.eval(a));
+      return ['e'];
     }
     const api = this.ctx.api(name);
     if (api) return this.callApi(api, name, n, argNodes);
@@ -1085,6 +1098,12 @@ class FunctionAnalysis {
         case 'null':
           out = union(out, ['n']);
           break;
+        case 'nonheap': {
+          const t = `h${this.site(n)}`;
+          this.targetApi.set(t, `${r.desc} returned by ${name}()`);
+          out = union(out, [t]);
+          break;
+        }
       }
     }
     return out;
@@ -1214,6 +1233,7 @@ class FunctionAnalysis {
         for (const [obj, info] of this.objs) if (info.token === t && st.status.has(obj)) st.setBits(obj, ABSENT, LIVE);
       }
     }
+    if (o.nullness === 'nonnull' && v.includes('e')) st.noMem = -1;
     if (o.nullness === undefined) return true;
     const pointerish = v.some(t => t === 'n' || 'opfgbrstAl'.includes(t[0]));
     if (!pointerish) return true;
@@ -1233,6 +1253,7 @@ class FunctionAnalysis {
       st.status.set(t, { bits: (s.bits & ~LIVE) | ABSENT });
       const info = this.objs.get(t);
       if (info && !info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
+      else if (info) st.noMem = -1; // this allocator's failure set MemoryError itself
       for (const [other, os] of st.status) {
         if (os.movedTo === t && os.bits & MOVED) st.status.set(other, { bits: (os.bits & ~MOVED) | LIVE });
       }
@@ -1340,6 +1361,8 @@ class FunctionAnalysis {
         if (!sum.returns.some(r => r.kind === 'newref')) sum.returns.push({ kind: 'newref', api: this.targetApi.get(t) ?? '?' });
       } else if (t === 'n') {
         if (!sum.returns.some(r => r.kind === 'null')) sum.returns.push({ kind: 'null' });
+      } else if (c === 't' || c === 'l') {
+        if (!sum.returns.some(r => r.kind === 'nonheap')) sum.returns.push({ kind: 'nonheap', desc: this.describeNonHeap(t) });
       }
     }
     const reach = this.reachable(st, false);

@@ -16,7 +16,9 @@ export type ReturnFact =
   | { kind: 'param'; index: number }
   | { kind: 'borrowed'; api: string }
   | { kind: 'newref'; api: string }
-  | { kind: 'null' };
+  | { kind: 'null' }
+  /** A pointer to static storage or a literal (a helper returning its own buffer). */
+  | { kind: 'nonheap'; desc: string };
 
 export interface ReleaseFact {
   param: number;
