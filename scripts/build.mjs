@@ -28,6 +28,8 @@ await build({
   target: 'node18',
   outdir: out,
   external: ['vscode', 'tree-sitter', 'tree-sitter-c'],
+  // the bundles are CommonJS: take the CommonJS build of web-tree-sitter (its ESM build needs import.meta)
+  alias: { 'web-tree-sitter': './node_modules/web-tree-sitter/tree-sitter.cjs' },
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -1,13 +1,17 @@
 /**
  * Fingerprints that survive unrelated edits: a hash of the rule, the file's relative path, the
- * finding's source line with whitespace normalised, and the enclosing function, but not the line
+ * finding's source line without whitespace and comments, and the enclosing function, but not the line
  * number. Identical keys in one file get an occurrence suffix in source order (":0", ":1", …).
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../engine';
 
+/** The line as code: comments and all whitespace removed, so reformatting or commenting keeps the identity. */
 export function normaliseLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/\/\*.*?\*\//g, '')
+    .replace(/\/\/.*$/, '')
+    .replace(/\s+/g, '');
 }
 
 /** The 0-based line `line` of `text` ('' when out of range). */

@@ -186,17 +186,14 @@ class FunctionAnalysis {
       const known = st.facts.get(key);
       if (known !== undefined && known !== value) return null;
     }
-    for (const [key, value] of pairs) {
-      st.facts.set(key, value);
-      st.factDeps.set(key, fact.deps);
-    }
+    for (const [key, value] of pairs) st.setFact(key, value, fact.deps);
     return st;
   }
 
   private entryState(): State {
     const st = new State();
     this.ctx.fn.params.forEach((p, i) => {
-      st.vars.set(`v:${p.name}`, [`p${i}`]);
+      st.setVar(`v:${p.name}`, [`p${i}`]);
     });
     const d = this.ctx.deallocOf;
     if (d && this.ctx.fn.params.length > 0) {
@@ -206,8 +203,8 @@ class FunctionAnalysis {
         site: this.ctx.fn.node.start,
       });
       this.sites.set(this.ctx.fn.node.start, this.ctx.fn.node);
-      st.status.set(t, { bits: LIVE | ESCAPED });
-      st.vars.set(`v:${this.ctx.fn.params[0].name}`, [t]);
+      st.setStatus(t, { bits: LIVE | ESCAPED });
+      st.setVar(`v:${this.ctx.fn.params[0].name}`, [t]);
     }
     return st;
   }
@@ -261,19 +258,19 @@ class FunctionAnalysis {
       const local = this.locals.get(name);
       const loc = `v:${name}`;
       if (local?.array) {
-        this.cur.vars.set(loc, [local.isStatic ? `t${name}` : `s${name}`]);
+        this.cur.setVar(loc, [local.isStatic ? `t${name}` : `s${name}`]);
         const value = d.type === 'init_declarator' ? child(d, 'value') : undefined;
         if (value) {
           const v = this.eval(value);
           if (value.type === 'initializer_list') {
             const slot = `${local.isStatic ? 't' : 's'}${name}->[]`;
-            this.cur.vars.set(slot, value.children.map(c => this.eval(c)).reduce((a, b) => union(a, b), [] as Val));
-          } else if (v.length) this.cur.vars.set(`${local.isStatic ? 't' : 's'}${name}->[]`, ['u']);
+            this.cur.setVar(slot, value.children.map(c => this.eval(c)).reduce((a, b) => union(a, b), [] as Val));
+          } else if (v.length) this.cur.setVar(`${local.isStatic ? 't' : 's'}${name}->[]`, ['u']);
         }
         continue;
       }
       if (d.type !== 'init_declarator' || lowered?.has(d)) {
-        this.cur.vars.set(loc, local?.isStatic ? ['u'] : []);
+        this.cur.setVar(loc, local?.isStatic ? ['u'] : []);
         this.invalidate(name);
         continue;
       }
@@ -281,7 +278,7 @@ class FunctionAnalysis {
       if (!value) continue;
       if (value.type === 'initializer_list') {
         this.eval(value);
-        this.cur.vars.set(loc, ['u']);
+        this.cur.setVar(loc, ['u']);
         continue;
       }
       this.checkReallocLeak(id, value);
@@ -626,9 +623,14 @@ class FunctionAnalysis {
       v = v.map(t => (t[0] === 'q' ? (obj ? `r${t.slice(1)}` : 'u') : t)).sort();
     }
     const p = this.places(e);
-    for (const loc of p.locs) {
-      if (p.strong) this.cur.vars.set(loc, v);
-      else this.cur.vars.set(loc, union(this.read(loc), v));
+    if (e.type === 'identifier' && !this.worthTracking(textOf(e, this.src), v)) {
+      // a plain integer local: only status results and error codes matter later
+      if (this.cur.vars.has(p.locs[0])) this.cur.setVar(p.locs[0], ['u']);
+    } else {
+      for (const loc of p.locs) {
+        if (p.strong) this.cur.setVar(loc, v);
+        else this.cur.setVar(loc, union(this.read(loc), v));
+      }
     }
     const root = rootIdentifier(e, this.src);
     if (root) this.invalidate(root);
@@ -640,15 +642,17 @@ class FunctionAnalysis {
     }
   }
 
+  private worthTracking(name: string, v: Val): boolean {
+    const local = this.locals.get(name);
+    if (!local || local.pointers > 0 || local.array) return true;
+    // flags and status codes (constants, success tokens) steer later branches; computed integers do not
+    return v.length > 0 && v.every(t => t[0] === 'k' || t[0] === 'z' || t === 'e' || t[0] === 'c' || t === 'n' || t[0] === 'o');
+  }
+
   private invalidate(name: string): void {
     const st = this.cur;
     if (st.facts.size === 0) return;
-    for (const [k, deps] of st.factDeps) {
-      if (deps.includes(name)) {
-        st.facts.delete(k);
-        st.factDeps.delete(k);
-      }
-    }
+    for (const [k, deps] of [...st.factDeps]) if (deps.includes(name)) st.deleteFact(k);
   }
 
   /** Writes a value through each target of a pointer (out-parameters). */
@@ -658,7 +662,7 @@ class FunctionAnalysis {
       if (t === 'n' || t === 'u' || t[0] === 'c' || t === 'l') continue;
       locs.push(t[0] === 'A' ? t.slice(1) : `${t}->*`);
     }
-    for (const loc of locs) this.cur.vars.set(loc, locs.length === 1 ? v : union(this.read(loc), v));
+    for (const loc of locs) this.cur.setVar(loc, locs.length === 1 ? v : union(this.read(loc), v));
   }
 
   private readThrough(ptr: Val): Val {
@@ -679,9 +683,9 @@ class FunctionAnalysis {
     this.objs.set(t, { alloc, site: this.site(site), token, leakSuppressed: old?.leakSuppressed || this.reallocLeakSites.has(site.start) });
     if (old) {
       // blocks realloc'ed into this site's previous block stay moved: a failure of this call cannot bring them back
-      for (const [k, st] of this.cur.status) if (st.movedTo === t) this.cur.status.set(k, { ...st, movedTo: undefined });
+      for (const [k, st] of this.cur.status) if (st.movedTo === t) this.cur.setStatus(k, { ...st, movedTo: undefined });
     }
-    this.cur.status.set(t, { bits: LIVE });
+    this.cur.setStatus(t, { bits: LIVE });
     return t;
   }
 
@@ -1196,8 +1200,7 @@ class FunctionAnalysis {
       if (atom) {
         const known = s.facts.get(atom.key);
         if (known !== undefined && known !== value) continue;
-        s.facts.set(atom.key, value);
-        s.factDeps.set(atom.key, atom.deps);
+        s.setFact(atom.key, value, atom.deps);
       }
       out.push([slot, s]);
     }
@@ -1208,7 +1211,7 @@ class FunctionAnalysis {
   private refineIdentity(subject: Syntax, v: Val, identity: Val, equal: boolean): boolean {
     const next = equal ? v.filter(t => identity.includes(t) || t === 'u') : v.filter(t => !identity.includes(t));
     if (v.length && next.length === 0) return false;
-    for (const loc of this.strongPlaces(subject)) this.cur.vars.set(loc, equal && next.includes('u') ? identity : next);
+    for (const loc of this.strongPlaces(subject)) this.cur.setVar(loc, equal && next.includes('u') ? identity : next);
     return true;
   }
 
@@ -1242,7 +1245,7 @@ class FunctionAnalysis {
       const nonNull = v.filter(t => t !== 'n');
       if (nonNull.length === 0) return false;
       if (v.every(t => t[0] === 'o' && st.bits(t) & ABSENT && !(st.bits(t) & (LIVE | FREED | MOVED | MAYFREED)))) return false;
-      for (const loc of locs) st.vars.set(loc, nonNull);
+      for (const loc of locs) st.setVar(loc, nonNull);
       return true;
     }
     if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrqkz'.includes(t[0]))) return false;
@@ -1250,15 +1253,15 @@ class FunctionAnalysis {
       if (t[0] !== 'o') continue;
       const s = st.status.get(t);
       if (!s || !(s.bits & LIVE)) continue;
-      st.status.set(t, { bits: (s.bits & ~LIVE) | ABSENT });
+      st.setStatus(t, { bits: (s.bits & ~LIVE) | ABSENT });
       const info = this.objs.get(t);
       if (info && !info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
       else if (info) st.noMem = -1; // this allocator's failure set MemoryError itself
       for (const [other, os] of st.status) {
-        if (os.movedTo === t && os.bits & MOVED) st.status.set(other, { bits: (os.bits & ~MOVED) | LIVE });
+        if (os.movedTo === t && os.bits & MOVED) st.setStatus(other, { bits: (os.bits & ~MOVED) | LIVE });
       }
     }
-    for (const loc of locs) st.vars.set(loc, ['n']);
+    for (const loc of locs) st.setVar(loc, ['n']);
     return true;
   }
 

@@ -39,10 +39,13 @@ export function defaultBits(target: string): number {
 }
 
 export class State {
-  vars: Map<string, Val>;
-  status: Map<string, Status>;
-  facts: Map<string, boolean>;
-  factDeps: Map<string, readonly string[]>;
+  // copy-on-write: a copied state shares its parent's maps until it first writes to them
+  private _vars: Map<string, Val>;
+  private _status: Map<string, Status>;
+  private _facts: Map<string, boolean>;
+  private _factDeps: Map<string, readonly string[]>;
+  private owned = 0; // bit 1 vars, 2 status, 4 facts
+  private key: string | undefined;
   gil: number;
   /** Site of an allocation whose failure branch we are on, until an exception is set. */
   noMem: number;
@@ -52,19 +55,22 @@ export class State {
 
   constructor(src?: State) {
     if (src) {
-      this.vars = new Map(src.vars);
-      this.status = new Map(src.status);
-      this.facts = new Map(src.facts);
-      this.factDeps = new Map(src.factDeps);
+      this._vars = src._vars;
+      this._status = src._status;
+      this._facts = src._facts;
+      this._factDeps = src._factDeps;
+      this.key = src.key;
       this.gil = src.gil;
       this.noMem = src.noMem;
       this.ret = src.ret;
       this.retSite = src.retSite;
+      src.owned = 0; // both share the maps now: whichever writes first copies them
     } else {
-      this.vars = new Map();
-      this.status = new Map();
-      this.facts = new Map();
-      this.factDeps = new Map();
+      this._vars = new Map();
+      this._status = new Map();
+      this._facts = new Map();
+      this._factDeps = new Map();
+      this.owned = 7;
       this.gil = GIL_HELD;
       this.noMem = -1;
       this.ret = undefined;
@@ -72,19 +78,74 @@ export class State {
     }
   }
 
+  get vars(): ReadonlyMap<string, Val> {
+    return this._vars;
+  }
+
+  get status(): ReadonlyMap<string, Status> {
+    return this._status;
+  }
+
+  get facts(): ReadonlyMap<string, boolean> {
+    return this._facts;
+  }
+
+  get factDeps(): ReadonlyMap<string, readonly string[]> {
+    return this._factDeps;
+  }
+
+  setVar(loc: string, v: Val): void {
+    if (!(this.owned & 1)) {
+      this._vars = new Map(this._vars);
+      this.owned |= 1;
+    }
+    this._vars.set(loc, v);
+  }
+
+  setStatus(target: string, s: Status): void {
+    if (!(this.owned & 2)) {
+      this._status = new Map(this._status);
+      this.owned |= 2;
+    }
+    this._status.set(target, s);
+  }
+
+  private ownFacts(): void {
+    if (!(this.owned & 4)) {
+      this._facts = new Map(this._facts);
+      this._factDeps = new Map(this._factDeps);
+      this.owned |= 4;
+    }
+    this.key = undefined;
+  }
+
+  setFact(key: string, value: boolean, deps: readonly string[]): void {
+    this.ownFacts();
+    this._facts.set(key, value);
+    this._factDeps.set(key, deps);
+  }
+
+  deleteFact(key: string): void {
+    this.ownFacts();
+    this._facts.delete(key);
+    this._factDeps.delete(key);
+  }
+
   factsKey(): string {
-    if (this.facts.size === 0) return '';
-    return [...this.facts].map(([k, v]) => (v ? '+' : '-') + k).sort().join('\u0001');
+    if (this.key === undefined) {
+      this.key = this._facts.size === 0 ? '' : [...this._facts].map(([k, v]) => (v ? '+' : '-') + k).sort().join('\u0001');
+    }
+    return this.key;
   }
 
   setBits(target: string, set: number, clear = 0, patch?: Partial<Status>): void {
-    const old = this.status.get(target);
+    const old = this._status.get(target);
     const bits = ((old?.bits ?? defaultBits(target)) & ~clear) | set;
-    this.status.set(target, { ...old, ...patch, bits });
+    this.setStatus(target, { ...old, ...patch, bits });
   }
 
   bits(target: string): number {
-    return this.status.get(target)?.bits ?? defaultBits(target);
+    return this._status.get(target)?.bits ?? defaultBits(target);
   }
 }
 
@@ -116,7 +177,7 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
     const base = cur ?? implicit(k);
     const next = union(base, v);
     if (!sameVal(cur, next)) {
-      into.vars.set(k, next);
+      into.setVar(k, next);
       changed = true;
     }
   }
@@ -124,7 +185,7 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
     if (from.vars.has(k)) continue;
     const next = union(cur, implicit(k));
     if (!sameVal(cur, next)) {
-      into.vars.set(k, next);
+      into.setVar(k, next);
       changed = true;
     }
   }
@@ -135,7 +196,7 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
     const freedAt = cur?.freedAt ?? s.freedAt;
     const movedTo = cur?.movedTo ?? s.movedTo;
     if (!cur || bits !== cur.bits || freedAt !== cur.freedAt || movedTo !== cur.movedTo) {
-      into.status.set(k, { bits, freedAt, movedTo });
+      into.setStatus(k, { bits, freedAt, movedTo });
       changed = true;
     }
   }
@@ -143,7 +204,7 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
     if (from.status.has(k)) continue;
     const d = defaultBits(k);
     if ((cur.bits | d) !== cur.bits) {
-      into.status.set(k, { ...cur, bits: cur.bits | d });
+      into.setStatus(k, { ...cur, bits: cur.bits | d });
       changed = true;
     }
   }
@@ -164,10 +225,9 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
     if (into.retSite < 0) into.retSite = from.retSite;
   }
   // facts: keep only those both sides agree on
-  for (const [k, v] of into.facts) {
+  for (const [k, v] of [...into.facts]) {
     if (from.facts.get(k) !== v) {
-      into.facts.delete(k);
-      into.factDeps.delete(k);
+      into.deleteFact(k);
       changed = true;
     }
   }

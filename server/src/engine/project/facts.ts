@@ -28,6 +28,8 @@ export interface FunctionInfo {
   /** Names called or referenced as identifiers in the body (relevance and call graph). */
   mentions: Set<string>;
   broken: boolean;
+  /** The body passes a PyArg format with an allocating unit (es, et). */
+  allocatingFormat?: boolean;
   /** Set for pseudo-functions made from function-like macros: parameters are by name. */
   macro?: boolean;
 }
@@ -159,6 +161,7 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
           name, file, isStatic: isStaticDecl(n, source),
           returns: { base: typeName(child(n, 'type'), source), pointers: pointerDepthAbove(decl, fd), array: false },
           params: readParams(fd, source), node: n, body, mentions: collectMentions(body, source), broken: !!n.broken,
+          allocatingFormat: /"[^"\n]*e[st]/.test(source.slice(body.start, body.end)),
         });
         if (name.startsWith('PyInit_')) facts.pythonFacing.add(name);
         return;

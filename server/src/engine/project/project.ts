@@ -70,7 +70,8 @@ interface FnEntry {
   relevant: boolean;
 }
 
-const DEFAULT_BUDGET = 40_000;
+const DEFAULT_BUDGET = 20_000;
+const SEED_KINDS = new Set(['alloc', 'realloc', 'free', 'result', 'out-alloc']);
 
 function isBinary(text: string): boolean {
   const probe = text.slice(0, 8192);
@@ -137,10 +138,18 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   let gaveUp = 0;
 
   for (const entry of index.order()) {
+    if (!index.needsAnalysis(entry)) {
+      entry.summary = inertSummary(entry.info);
+      entry.summary.setsException = index.mentionsExceptionSetter(entry);
+      continue;
+    }
     const ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
     let result;
+    const started = performance.now();
     try {
       result = analyzeFunction(ctx);
+      const ms = performance.now() - started;
+      if (ms > 200 && process.env.HEAPLINT_SLOW) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
     } catch (err) {
       problems.push({ file: entry.file.path, message: `analysis of ${entry.info.name}() failed: ${(err as Error).message}` });
       entry.summary = { ...emptyUnknown(entry.info.name) };
@@ -221,6 +230,23 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
     findings: deduped, problems, unusedSuppressions, summaries,
     stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed, gaveUp, parseMs: 0, analysisMs: 0 },
   };
+}
+
+/** A function that neither allocates nor releases, directly or through callees: only its pointer arguments may be kept. */
+function inertSummary(info: FunctionInfo): Summary {
+  const escapes = new Set<number>();
+  info.params.forEach((p, i) => {
+    if (p.pointers > 0) escapes.add(i);
+  });
+  return { name: info.name, returns: [], releases: [], outAllocs: [], paramAssigns: [], escapes, setsException: false };
+}
+
+/** Whether a callee's summary can change what a caller's analysis concludes. */
+function summaryMatters(s: Summary | undefined): boolean {
+  if (!s) return false;
+  if (s.unknown) return false;
+  return s.releases.length > 0 || s.outAllocs.length > 0 || s.paramAssigns.length > 0 ||
+    s.returns.some(r => (r.kind === 'alloc' && !r.alloc.typed) || r.kind === 'nonheap' || r.kind === 'borrowed');
 }
 
 function emptyUnknown(name: string): Summary {
@@ -389,13 +415,13 @@ class ProjectIndex {
 
   /** Local #defines: aliases of allocators, and function-like macros analysed as pseudo-functions. */
   private readMacros(): void {
+    const staticNames = new Set<string>();
+    for (const fns of this.staticFns.values()) for (const n of fns.keys()) staticNames.add(n);
     const interesting = (body: string) => {
       for (const m of body.matchAll(/[A-Za-z_]\w*/g)) {
         const w = m[0];
-        if (this.model.apis.has(w) || this.customApis.has(w) || this.model.parsers.has(w) || this.globalFns.has(w)) return true;
-        if (this.model.statementMacros.has(w)) return true;
+        if (this.isAllocSeed(w) || this.globalFns.has(w) || staticNames.has(w) || this.model.statementMacros.has(w)) return true;
       }
-      for (const fns of this.staticFns.values()) for (const m of body.matchAll(/[A-Za-z_]\w*/g)) if (fns.has(m[0])) return true;
       return false;
     };
     const pseudo: { file: ParsedFile; name: string; params: string[]; body: string; node: Syntax }[] = [];
@@ -460,8 +486,16 @@ class ProjectIndex {
     return this.family(family)?.release;
   }
 
-  private isSeed(name: string, file: string): boolean {
-    return name.startsWith('__HL_') || !!this.api(name, file) || this.model.parsers.has(name);
+  /** Calls that create or release a block: a function without any (directly or through callees) has nothing to report. */
+  private isAllocSeed(name: string, file?: string): boolean {
+    const api = file ? this.api(name, file) : this.customApis.get(name) ?? this.model.apis.get(name);
+    if (!api) return false;
+    return SEED_KINDS.has(api.kind);
+  }
+
+  private isSeed(name: string, file: string, fn: FunctionInfo): boolean {
+    if (this.isAllocSeed(name, file)) return true;
+    return this.model.parsers.has(name) && fn.allocatingFormat === true;
   }
 
   private markRelevant(): void {
@@ -471,7 +505,7 @@ class ProjectIndex {
       for (const e of this.entries) {
         if (e.relevant) continue;
         for (const m of e.info.mentions) {
-          if (this.isSeed(m, e.file.path) || this.resolveFn(m, e.file.path)?.relevant) {
+          if (this.isSeed(m, e.file.path, e.info) || this.resolveFn(m, e.file.path)?.relevant) {
             e.relevant = true;
             changed = true;
             break;
@@ -479,6 +513,32 @@ class ProjectIndex {
         }
       }
     }
+  }
+
+  mentionsExceptionSetter(e: FnEntry): boolean {
+    for (const m of e.info.mentions) {
+      if (this.model.exceptionSetters.test(m) || this.model.exceptionSetterHint.test(m)) return true;
+      if (this.resolveFn(m, e.file.path)?.summary?.setsException) return true;
+    }
+    return false;
+  }
+
+  /** Direct allocation or release calls, or a callee whose summary is more than "touches nothing". */
+  needsAnalysis(e: FnEntry): boolean {
+    let gil = false;
+    let gilCallee = false;
+    for (const m of e.info.mentions) {
+      if (this.isSeed(m, e.file.path, e.info)) return true;
+      if (m.startsWith('__HL_R')) gil = true;
+      const api = this.api(m, e.file.path);
+      if (api?.kind === 'gil-release') gil = true;
+      const callee = this.resolveFn(m, e.file.path);
+      if (callee && callee !== e) {
+        if (summaryMatters(callee.summary)) return true;
+        if (callee.summary?.requiresGil) gilCallee = true;
+      }
+    }
+    return gil && gilCallee;
   }
 
   /** Relevant functions, callees before callers (Tarjan's SCCs in reverse topological order). */
@@ -562,11 +622,13 @@ class ProjectIndex {
     };
   }
 
+  private exportedGlobals: Map<string, GlobalVar> | undefined;
+
   private findGlobal(name: string): GlobalVar | undefined {
-    for (const g of this.globals.values()) {
-      const v = g.get(name);
-      if (v && !v.isStatic) return v;
+    if (!this.exportedGlobals) {
+      this.exportedGlobals = new Map();
+      for (const g of this.globals.values()) for (const [k, v] of g) if (!v.isStatic && !this.exportedGlobals.has(k)) this.exportedGlobals.set(k, v);
     }
-    return undefined;
+    return this.exportedGlobals.get(name);
   }
 }

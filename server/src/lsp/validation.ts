@@ -1,0 +1,253 @@
+/**
+ * When documents are analysed and what gets published. A change schedules its document after
+ * `heaplint.debounceMs`; a newer change replaces the pending run. One run analyses the document with
+ * every other open document of the same project (their findings may depend on summaries of the
+ * function just edited) and publishes what changed. Any failure becomes one diagnostic on the
+ * document and a line in the output channel; it never escapes.
+ */
+import type { Diagnostic } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Finding, ProjectResult } from '../engine';
+import { isCDocument, pathOf, uriOf, type ServerContext } from './context';
+import { problemDiagnostic, toDiagnostics } from './convert';
+import type { Project } from './projects';
+import type { Settings } from './settings';
+import type { StatusReporter } from './status';
+
+/** What the last analysis said about one document: the findings hover and code actions work from. */
+export interface DocumentResult {
+  version: number | undefined;
+  findings: Finding[];
+  diagnostics: Diagnostic[];
+}
+
+type Trigger = 'open' | 'change' | 'save' | 'refresh';
+
+export class Validator {
+  private readonly pending = new Map<string, { cancel(): void }>();
+  private readonly results = new Map<string, DocumentResult>();
+  private readonly published = new Map<string, string>();
+  /** Files whose diagnostics a workspace scan published although they are not open. */
+  readonly workspaceReported = new Set<string>();
+  /** Settings of each open document, resolved when it opened or changed. */
+  private readonly docSettings = new Map<string, Settings>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly status: StatusReporter,
+    /** Resolves once the project's heaplint.json and settings are applied to its engine. */
+    private readonly ready: (project: Project) => Promise<void>,
+  ) {}
+
+  result(uri: string): DocumentResult | undefined {
+    return this.results.get(uri);
+  }
+
+  settingsOf(uri: string): Settings | undefined {
+    return this.docSettings.get(uri);
+  }
+
+  /** Entry point for open, change and save. */
+  async documentEvent(doc: TextDocument, trigger: Trigger): Promise<void> {
+    if (!isCDocument(doc)) return;
+    let settings: Settings;
+    try {
+      settings = await this.ctx.settings.get(doc.uri);
+    } catch (err) {
+      this.ctx.log.error(`settings for ${doc.uri}`, err);
+      return;
+    }
+    const current = this.ctx.documents.get(doc.uri);
+    if (!current || current.version !== doc.version) return; // a newer event handles it
+    this.docSettings.set(doc.uri, settings);
+    if (settings.run === 'off') {
+      this.cancel(doc.uri);
+      this.clear(doc.uri);
+      return;
+    }
+    if (trigger === 'change' && settings.run !== 'onType') return;
+    if (trigger === 'save' && this.results.get(doc.uri)?.version === doc.version) return;
+    this.schedule(doc.uri, trigger === 'change' ? settings.debounceMs : 0);
+  }
+
+  /** Runs `uri` after `delayMs`, replacing a run already scheduled for it. */
+  schedule(uri: string, delayMs: number): void {
+    this.cancel(uri);
+    const run = () => {
+      this.pending.delete(uri);
+      void this.validate(uri);
+    };
+    if (delayMs <= 0) {
+      const h = setImmediate(run);
+      this.pending.set(uri, { cancel: () => clearImmediate(h) });
+    } else {
+      const h = setTimeout(run, delayMs);
+      this.pending.set(uri, { cancel: () => clearTimeout(h) });
+    }
+  }
+
+  cancel(uri: string): void {
+    this.pending.get(uri)?.cancel();
+    this.pending.delete(uri);
+  }
+
+  /** Analyses every open document again (settings or heaplint.json changed). */
+  async revalidateAll(): Promise<void> {
+    for (const doc of this.ctx.documents.all()) await this.documentEvent(doc, 'refresh');
+  }
+
+  /** Analyses the open documents of a project again after files they depend on changed on disk. */
+  revalidateProject(project: Project, delayMs: number): void {
+    for (const doc of this.ctx.documents.all()) {
+      if (!isCDocument(doc) || this.ctx.projects.of(pathOf(doc.uri)) !== project) continue;
+      const s = this.docSettings.get(doc.uri);
+      if (s && s.run !== 'off') this.schedule(doc.uri, delayMs);
+    }
+  }
+
+  private async validate(uri: string): Promise<void> {
+    const doc = this.ctx.documents.get(uri);
+    if (!doc) return;
+    const path = pathOf(uri);
+    const project = this.ctx.projects.of(path);
+    try {
+      await this.ready(project);
+    } catch (err) {
+      this.ctx.log.error(`configuring ${project.name}`, err);
+    }
+    if (this.ctx.documents.get(uri)?.version !== doc.version) return; // superseded while waiting
+    const excluded = project.excludedBy(path);
+    if (excluded) {
+      this.clear(uri);
+      this.ctx.log.info(`${path} is excluded by "${excluded.pattern}" (${excluded.source}); not analysed`);
+      return;
+    }
+    // The batch: this document first, then the other open documents of the project that are analysed.
+    const batch = [doc];
+    for (const other of this.ctx.documents.all()) {
+      if (other.uri === uri || !isCDocument(other)) continue;
+      const otherPath = pathOf(other.uri);
+      if (this.ctx.projects.of(otherPath) !== project || project.excludedBy(otherPath)) continue;
+      const s = this.docSettings.get(other.uri);
+      if (s && s.run !== 'off') batch.push(other);
+    }
+    for (const d of batch) project.workspace.upsert(pathOf(d.uri), d.getText());
+
+    const t0 = performance.now();
+    let result: ProjectResult;
+    try {
+      result = project.workspace.analyze(batch.map(d => pathOf(d.uri)));
+    } catch (err) {
+      const message = `analysis failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.ctx.log.error(`analysing ${path}`, err);
+      this.store(doc, [], [problemDiagnostic(message)], true);
+      this.status.failed(project, uri, message);
+      return;
+    }
+    const ms = performance.now() - t0;
+    for (const d of batch) {
+      try {
+        this.publishResult(d, result, project, d === doc);
+      } catch (err) {
+        this.ctx.log.error(`publishing ${d.uri}`, err);
+      }
+    }
+    for (const p of result.problems) if (batch.some(d => pathOf(d.uri) === p.file)) this.ctx.log.warn(`${p.file}: ${p.message}`);
+    this.status.analysed(project, uri, ms, result.stats);
+  }
+
+  private publishResult(doc: TextDocument, result: ProjectResult, project: Project, always: boolean): void {
+    const path = pathOf(doc.uri);
+    const rules = { ...project.configRules, ...(this.docSettings.get(doc.uri)?.rules ?? {}) };
+    const diagnostics = toDiagnostics(path, result.findings, result.problems, result.unusedSuppressions, {
+      relatedInformation: this.ctx.support.relatedInformation,
+      unnecessaryTag: this.ctx.support.unnecessaryTag,
+      rules,
+      uriOf: p => uriOf(this.ctx, p),
+    });
+    const findings = result.findings.filter(f => f.file === path);
+    this.store(doc, findings, diagnostics, always);
+  }
+
+  /** Remembers the result and publishes it, unless the same diagnostics are already on screen. */
+  private store(doc: TextDocument, findings: Finding[], diagnostics: Diagnostic[], always: boolean): void {
+    this.results.set(doc.uri, { version: doc.version, findings, diagnostics });
+    this.publish(doc.uri, diagnostics, doc.version, always);
+  }
+
+  /**
+   * The document that triggered a run always gets a (versioned) publish: clients can tell that
+   * version was analysed. Other files only when their diagnostics changed.
+   */
+  publish(uri: string, diagnostics: Diagnostic[], version: number | undefined, always = false): void {
+    const key = JSON.stringify(diagnostics);
+    if (!always && this.published.get(uri) === key) return;
+    this.published.set(uri, key);
+    void this.ctx.connection.sendDiagnostics({ uri, version, diagnostics }).catch(() => undefined);
+  }
+
+  clear(uri: string): void {
+    this.results.delete(uri);
+    if (this.published.has(uri)) {
+      this.published.delete(uri);
+      void this.ctx.connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
+    }
+  }
+
+  /** The document closed: forget its state, keep the diagnostics only if a workspace scan reported the file. */
+  closed(uri: string): void {
+    this.cancel(uri);
+    this.docSettings.delete(uri);
+    this.results.delete(uri);
+    if (!this.workspaceReported.has(uri)) this.clear(uri);
+  }
+
+  /** Publishes a whole-project result for files that are not open (the "Scan Workspace" command). */
+  publishWorkspace(project: Project, result: ProjectResult, paths: string[]): { files: number; findings: number } {
+    let files = 0;
+    let findings = 0;
+    const byFile = new Map<string, Finding[]>();
+    for (const f of result.findings) {
+      if (!byFile.has(f.file)) byFile.set(f.file, []);
+      byFile.get(f.file)!.push(f);
+    }
+    const opts = {
+      relatedInformation: this.ctx.support.relatedInformation,
+      unnecessaryTag: this.ctx.support.unnecessaryTag,
+      rules: project.configRules,
+      uriOf: (p: string) => uriOf(this.ctx, p),
+    };
+    const reported = new Set<string>();
+    for (const path of paths) {
+      const uri = uriOf(this.ctx, path);
+      const doc = this.ctx.documents.get(uri);
+      if (doc) {
+        this.publishResult(doc, result, project, false);
+        const n = this.results.get(uri)?.findings.length ?? 0;
+        findings += n;
+        if (n) files++;
+        continue;
+      }
+      const diagnostics = toDiagnostics(path, byFile.get(path) ?? [], result.problems, result.unusedSuppressions, opts);
+      const n = byFile.get(path)?.length ?? 0;
+      findings += n;
+      if (n) files++;
+      if (diagnostics.length) {
+        reported.add(uri);
+        this.publish(uri, diagnostics, undefined);
+      } else if (this.workspaceReported.has(uri)) {
+        this.clear(uri);
+      }
+    }
+    for (const uri of this.workspaceReported) {
+      if (!reported.has(uri) && this.ctx.projects.of(pathOf(uri)) === project && !this.ctx.documents.get(uri)) this.clear(uri);
+    }
+    for (const uri of reported) this.workspaceReported.add(uri);
+    return { files, findings };
+  }
+
+  /** Forgets the workspace report of a file that disappeared or is re-analysed. */
+  dropWorkspaceReport(uri: string): void {
+    if (this.workspaceReported.delete(uri) && !this.ctx.documents.get(uri)) this.clear(uri);
+  }
+}

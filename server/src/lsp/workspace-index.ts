@@ -1,0 +1,137 @@
+/**
+ * The workspace index: every C file of a workspace folder, read into the project's engine Workspace
+ * so that summaries of functions in files nobody opened (wrappers, struct field families) are known.
+ * The walk is bounded (`heaplint.maxWorkspaceFiles`, exclude patterns, no node_modules, hidden or
+ * symlinked folders), asynchronous (the server keeps answering while it runs) and cancellable.
+ */
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CancellationToken } from 'vscode-languageserver';
+import type { Project } from './projects';
+
+export const C_FILE = /\.[ch]$/i;
+const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__']);
+/** Files larger than this are indexed by name only when opened (generated tables, amalgamations). */
+export const MAX_INDEXED_FILE_BYTES = 4 * 1024 * 1024;
+
+export interface ScanProgress {
+  (done: number, total: number, message: string): void;
+}
+
+export interface ScanOutcome {
+  files: number;
+  added: number;
+  removed: number;
+  skippedLarge: number;
+  capped: boolean;
+  cancelled: boolean;
+  ms: number;
+}
+
+/** Lists the folder's C files, sorted, stopping at `max`. Unreadable folders are skipped. */
+export async function listCFiles(
+  project: Project,
+  max: number,
+  token: CancellationToken,
+): Promise<{ files: string[]; capped: boolean; cancelled: boolean }> {
+  const files: string[] = [];
+  const root = project.folder;
+  if (root === undefined || max <= 0) return { files, capped: max <= 0 && root !== undefined, cancelled: false };
+  const queue = [root];
+  while (queue.length) {
+    if (token.isCancellationRequested) return { files, capped: false, cancelled: true };
+    const dir = queue.shift()!;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name.startsWith('.') || SKIPPED_FOLDERS.has(e.name) || project.excludedBy(p)) continue;
+        queue.push(p);
+      } else if (e.isFile() && C_FILE.test(e.name)) {
+        if (project.excludedBy(p)) continue;
+        if (files.length >= max) return { files, capped: true, cancelled: false };
+        files.push(p);
+      }
+    }
+  }
+  return { files, capped: false, cancelled: false };
+}
+
+/**
+ * Brings the project's index in line with the disk: reads every listed file that is not open in the
+ * editor (open documents are the truth for their own text) and drops indexed files that disappeared.
+ */
+export async function scanProject(
+  project: Project,
+  opts: { max: number; isOpen: (path: string) => boolean; token: CancellationToken; progress?: ScanProgress },
+): Promise<ScanOutcome> {
+  const t0 = performance.now();
+  const listed = await listCFiles(project, opts.max, opts.token);
+  const outcome: ScanOutcome = { files: 0, added: 0, removed: 0, skippedLarge: 0, capped: listed.capped, cancelled: listed.cancelled, ms: 0 };
+  if (listed.cancelled) return finish();
+  const wanted = new Set(listed.files);
+  for (const old of [...project.indexed]) {
+    if (!wanted.has(old)) {
+      project.indexed.delete(old);
+      if (!opts.isOpen(old)) project.workspace.remove(old);
+      outcome.removed++;
+    }
+  }
+  const total = listed.files.length;
+  let done = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < total && !opts.token.isCancellationRequested) {
+      const path = listed.files[next++];
+      await indexFile(project, path, opts.isOpen, outcome);
+      done++;
+      if (done % 25 === 0 || done === total) opts.progress?.(done, total, `${done}/${total} files`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, total) }, worker));
+  outcome.cancelled = opts.token.isCancellationRequested;
+  project.capped = listed.capped;
+  return finish();
+
+  function finish(): ScanOutcome {
+    outcome.files = project.indexed.size;
+    outcome.ms = performance.now() - t0;
+    return outcome;
+  }
+}
+
+async function indexFile(project: Project, path: string, isOpen: (path: string) => boolean, outcome: ScanOutcome): Promise<void> {
+  if (isOpen(path)) {
+    if (!project.indexed.has(path)) outcome.added++;
+    project.indexed.add(path);
+    return;
+  }
+  const text = await readSource(path);
+  if (text === undefined) return;
+  if (text === null) {
+    outcome.skippedLarge++;
+    return;
+  }
+  if (!project.indexed.has(path)) outcome.added++;
+  project.indexed.add(path);
+  if (!isOpen(path)) project.workspace.upsert(path, text);
+}
+
+/** The file's text; `null` when it is too large to index, `undefined` when it cannot be read. */
+export async function readSource(path: string): Promise<string | null | undefined> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) return undefined;
+    if (s.size > MAX_INDEXED_FILE_BYTES) return null;
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
