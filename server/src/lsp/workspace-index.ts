@@ -7,8 +7,12 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CancellationToken } from 'vscode-languageserver';
+import { CancellationTokenSource, type CancellationToken, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import type { ServerContext } from './context';
 import type { Project } from './projects';
+import type { ScanResult } from './protocol';
+import type { StatusReporter } from './status';
+import type { Validator } from './validation';
 
 export const C_FILE = /\.[ch]$/i;
 const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__']);
@@ -133,5 +137,107 @@ export async function readSource(path: string): Promise<string | null | undefine
     return await readFile(path, 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs scans of every workspace folder: one at a time (a new scan cancels the running one), with
+ * `window/workDoneProgress` the user can cancel. After the index is complete the open documents are
+ * analysed again; a scan asked for by the user ("HeapLint: Scan Workspace") also publishes the
+ * findings of every indexed file.
+ */
+export class Indexer {
+  private current: CancellationTokenSource | undefined;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly validator: Validator,
+    private readonly status: StatusReporter,
+    private readonly ready: (project: Project) => Promise<void>,
+  ) {}
+
+  cancel(): void {
+    this.current?.cancel();
+  }
+
+  async scan(opts: { report: boolean; token?: CancellationToken }): Promise<ScanResult> {
+    const t0 = performance.now();
+    const result: ScanResult = { files: 0, filesWithFindings: 0, findings: 0, capped: false, cancelled: false, ms: 0 };
+    this.current?.cancel();
+    const source = new CancellationTokenSource();
+    this.current = source;
+    opts.token?.onCancellationRequested(() => source.cancel());
+    const token = source.token;
+    const progress = await this.progress();
+    progress.token?.onCancellationRequested(() => source.cancel());
+    progress.begin(opts.report ? 'HeapLint: scanning the workspace' : 'HeapLint: indexing C files', 0, undefined, true);
+    const isOpen = (path: string) => this.ctx.openUris.has(path) && !!this.ctx.documents.get(this.ctx.openUris.get(path)!);
+    try {
+      const projects = this.ctx.projects.withFolders();
+      for (const [i, project] of projects.entries()) {
+        if (token.isCancellationRequested) break;
+        await this.ready(project);
+        const settings = await this.ctx.settings.get(project.folderUri);
+        const base = (i / projects.length) * 100;
+        const share = 100 / projects.length;
+        this.status.scanning(project, `indexing ${project.name}`);
+        const outcome = await scanProject(project, {
+          max: settings.maxWorkspaceFiles,
+          isOpen,
+          token,
+          progress: (done, total, message) => progress.report(Math.floor(base + (share * 0.8 * done) / Math.max(total, 1)), `${project.name}: ${message}`),
+        });
+        result.files += outcome.files;
+        result.capped ||= outcome.capped;
+        this.ctx.log.info(
+          `indexed ${project.name}: ${outcome.files} C files (${outcome.added} new, ${outcome.removed} gone${outcome.skippedLarge ? `, ${outcome.skippedLarge} larger than ${MAX_INDEXED_FILE_BYTES >> 20} MB skipped` : ''}) in ${Math.round(outcome.ms)} ms${outcome.cancelled ? ' (cancelled)' : ''}`,
+        );
+        if (outcome.capped) {
+          this.ctx.log.warn(
+            `${project.name}: more than ${settings.maxWorkspaceFiles} C files; the index stops there (raise heaplint.maxWorkspaceFiles or add heaplint.exclude patterns)`,
+          );
+        }
+        if (outcome.cancelled || token.isCancellationRequested) break;
+        progress.report(Math.floor(base + share * 0.8), `${project.name}: analysing`);
+        await new Promise(r => setImmediate(r)); // let the progress message out before the synchronous analysis
+        if (opts.report) {
+          const paths = project.workspace.paths().filter(p => !project.excludedBy(p));
+          const t1 = performance.now();
+          try {
+            const analysed = project.workspace.analyze(paths);
+            const counts = this.validator.publishWorkspace(project, analysed, paths);
+            result.findings += counts.findings;
+            result.filesWithFindings += counts.files;
+            this.ctx.log.info(`${project.name}: ${counts.findings} findings in ${counts.files} of ${paths.length} files (${Math.round(performance.now() - t1)} ms)`);
+          } catch (err) {
+            this.ctx.log.error(`scanning ${project.name}`, err);
+          }
+        } else {
+          this.validator.revalidateProject(project, 0);
+        }
+        this.status.ready(project);
+      }
+    } catch (err) {
+      this.ctx.log.error('workspace scan', err);
+    } finally {
+      result.cancelled = token.isCancellationRequested;
+      progress.done();
+      if (this.current === source) this.current = undefined;
+      source.dispose();
+    }
+    result.ms = Math.round(performance.now() - t0);
+    return result;
+  }
+
+  private async progress(): Promise<WorkDoneProgressServerReporter> {
+    if (this.ctx.support.workDoneProgress) {
+      try {
+        return await this.ctx.connection.window.createWorkDoneProgress();
+      } catch (err) {
+        this.ctx.log.warn(`no progress reporting: ${(err as Error).message}`);
+      }
+    }
+    const none = new CancellationTokenSource();
+    return { token: none.token, begin() {}, report() {}, done() {} };
   }
 }

@@ -152,7 +152,7 @@ export class TypeTable {
       case 'union_specifier': {
         const kw = spec.type === 'union_specifier' ? 'union' : 'struct';
         const name = child(spec, 'name');
-        if (child(spec, 'body')) return this.layout(spec, name ? `${kw} ${textOf(name, this.source)}` : `${kw} <anonymous>`, evalSize);
+        if (child(spec, 'body')) return this.layout(spec, name ? `${kw} ${textOf(name, this.source)}` : `${kw} <anonymous@${spec.start}>`, evalSize);
         return name ? this.named(`${kw} ${textOf(name, this.source)}`, evalSize) : { k: 'unknown', name: kw };
       }
       case 'enum_specifier':

@@ -967,10 +967,18 @@ class Extractor {
       return { size, count: null, unknown };
     }
     if (api.typeArg !== undefined && api.sizeArgs?.length) {
-      const t = args[api.typeArg] ? this.typeFromArg(args[api.typeArg]) : undefined;
+      const texts = this.argTexts(n);
+      const typeText = texts[api.typeArg] ?? '?';
+      const t = this.typeFromText(typeText);
       const el = t ? sizeOf(t) : undefined;
-      if (el === undefined) unknown.push(`sizeof(${args[api.typeArg] ? this.text(args[api.typeArg]) : '?'})`);
-      const n0 = get(api.sizeArgs[0]);
+      if (el === undefined) unknown.push(`sizeof(${typeText})`);
+      let n0: number | undefined;
+      if (texts.length === args.length) n0 = get(api.sizeArgs[0]);
+      else {
+        const countText = texts[api.sizeArgs[0]] ?? '?';
+        n0 = this.evalText(countText);
+        if (n0 === undefined) unknown.push(countText);
+      }
       return { size: el !== undefined && n0 !== undefined ? el * n0 : undefined, count: null, unknown };
     }
     if (api.sizeArgs?.length) {
@@ -1014,8 +1022,17 @@ class Extractor {
       const t = this.parsed.types.named(textOf(u, this.src), (s) => this.num(s));
       return t.k === 'unknown' ? undefined : t;
     }
-    const t = this.parsed.types.named(this.text(u).replace(/\*/g, ' * '), (s) => this.num(s));
-    return t.k === 'unknown' ? undefined : t;
+    return this.typeFromText(this.text(u));
+  }
+
+  /** `int`, `void *`, `struct foo`, `char **` given as text (a macro's type argument). */
+  private typeFromText(text: string): CType | undefined {
+    const m = /^([A-Za-z_][\w\s]*?)\s*(\**)$/.exec(text.trim());
+    if (!m) return undefined;
+    let t: CType = this.parsed.types.named(m[1], (s) => this.num(s));
+    if (t.k === 'unknown' && !m[2]) return undefined;
+    for (let k = 0; k < m[2].length; k++) t = { k: 'ptr', to: t };
+    return t;
   }
 
   private sized(n: Syntax, what: string, size: number | undefined, unknown: string[]): { size: number; known: boolean } {
@@ -1307,31 +1324,55 @@ class Extractor {
     this.macroBusy.add(name);
     let v: number | undefined;
     try {
-      const snippet = `long __hl_macro = (${m.body});`;
-      const tree = parseC(snippet);
-      try {
-        const root = toSyntax(tree, snippet);
-        const d = root.children[0];
-        const init = d ? childrenOf(d, 'declarator')[0] : undefined;
-        const value = init?.type === 'init_declarator' ? child(init, 'value') : undefined;
-        if (value && !root.broken) {
-          const saved = [this.src, this.orig];
-          // Evaluate against the snippet's text: swap the source the evaluator slices.
-          this.src = this.orig = snippet;
-          try {
-            v = this.num(value);
-          } finally {
-            [this.src, this.orig] = saved;
-          }
-        }
-      } finally {
-        tree.delete();
-      }
+      v = this.evalText(m.body);
     } finally {
       this.macroBusy.delete(name);
     }
     this.macroValues.set(name, v);
     return v;
+  }
+
+  /** Value of an expression given as text (a macro body, a macro argument the tree split badly). */
+  private evalText(text: string): number | undefined {
+    const snippet = `long __hl_value = (${text});`;
+    const tree = parseC(snippet);
+    try {
+      const root = toSyntax(tree, snippet);
+      const d = root.children[0];
+      const init = d ? childrenOf(d, 'declarator')[0] : undefined;
+      const value = init?.type === 'init_declarator' ? child(init, 'value') : undefined;
+      if (!value || root.broken) return undefined;
+      const saved = [this.src, this.orig];
+      // Evaluate against the snippet's text: swap the source the evaluator slices.
+      this.src = this.orig = snippet;
+      try {
+        return this.num(value);
+      } finally {
+        [this.src, this.orig] = saved;
+      }
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /** Macro arguments split at top-level commas, from the text (`PyMem_New(void *, n)` misparses). */
+  private argTexts(call: Syntax): string[] {
+    const list = child(call, 'arguments');
+    if (!list) return [];
+    const t = this.orig.slice(list.start + 1, list.end - 1);
+    const out: string[] = [];
+    let depth = 0;
+    let cur = '';
+    for (const ch of t) {
+      if (ch === '(' || ch === '[' || ch === '{') depth++;
+      else if (ch === ')' || ch === ']' || ch === '}') depth--;
+      if (ch === ',' && depth === 0) {
+        out.push(cur.trim());
+        cur = '';
+      } else cur += ch;
+    }
+    if (cur.trim()) out.push(cur.trim());
+    return out;
   }
 
   private computeEnums(): void {

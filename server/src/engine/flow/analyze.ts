@@ -119,12 +119,19 @@ class FunctionAnalysis {
     const inStates: State[][] = cfg.nodes.map(() => []);
     const collapsed = new Uint8Array(cfg.nodes.length);
     inStates[cfg.entry].push(this.entryState());
+    const rpo = reversePostorder(cfg);
+    // loop heads: targets of back edges. Paths are not kept apart by branch facts there, or loops whose
+    // conditions flip on every iteration would multiply states without telling anything new.
+    for (const n of cfg.nodes) for (const t of n.succ) if (t !== undefined && rpo[t] <= rpo[n.id]) this.loopHeads.add(t);
     const queued = new Uint8Array(cfg.nodes.length);
-    const work: number[] = [cfg.entry];
+    const work = new MinQueue();
+    work.push(rpo[cfg.entry]);
+    const byRank = new Int32Array(cfg.nodes.length);
+    rpo.forEach((rank, id) => (byRank[rank] = id));
     queued[cfg.entry] = 1;
     let aborted = false;
-    while (work.length) {
-      const id = work.shift()!;
+    while (work.size) {
+      const id = byRank[work.pop()];
       queued[id] = 0;
       const node = cfg.nodes[id];
       for (const s of [...inStates[id]]) {
@@ -139,7 +146,7 @@ class FunctionAnalysis {
           if (!st) continue;
           if (this.propagate(inStates, collapsed, to, st) && !queued[to]) {
             queued[to] = 1;
-            work.push(to);
+            work.push(rpo[to]);
           }
         }
       }
@@ -157,16 +164,18 @@ class FunctionAnalysis {
 
   // ---------------------------------------------------------------- fixpoint plumbing
 
-  private stateKey(st: State): string {
-    return `${st.factsKey()}|${st.noMem}|${st.gil}`;
+  private readonly loopHeads = new Set<number>();
+
+  private stateKey(st: State, node: number): string {
+    return this.loopHeads.has(node) ? `|${st.noMem}|${st.gil}` : `${st.factsKey()}|${st.noMem}|${st.gil}`;
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
     const list = inStates[to];
     const implicit = (loc: string) => this.implicit(loc);
     if (collapsed[to]) return joinInto(list[0], st, implicit);
-    const key = this.stateKey(st);
-    for (const s of list) if (this.stateKey(s) === key) return joinInto(s, st, implicit);
+    const key = this.stateKey(st, to);
+    for (const s of list) if (this.stateKey(s, to) === key) return joinInto(s, st, implicit);
     if (list.length < MAX_DISJUNCTS) {
       list.push(st);
       return true;
@@ -1389,6 +1398,73 @@ class FunctionAnalysis {
         if (info && !sum.paramAssigns.some(a => a.param === i)) sum.paramAssigns.push({ param: i, value: info.alloc });
       }
     });
+  }
+}
+
+/** Rank of each node in reverse postorder from the entry (unreachable nodes last). */
+function reversePostorder(cfg: Cfg): number[] {
+  const n = cfg.nodes.length;
+  const rank = new Array<number>(n).fill(-1);
+  const seen = new Uint8Array(n);
+  const order: number[] = [];
+  const stack: [number, number][] = [[cfg.entry, 0]];
+  seen[cfg.entry] = 1;
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const succ = cfg.nodes[top[0]].succ;
+    if (top[1] < succ.length) {
+      const next = succ[top[1]++];
+      if (next !== undefined && !seen[next]) {
+        seen[next] = 1;
+        stack.push([next, 0]);
+      }
+      continue;
+    }
+    stack.pop();
+    order.push(top[0]);
+  }
+  let r = 0;
+  for (let i = order.length - 1; i >= 0; i--) rank[order[i]] = r++;
+  for (let i = 0; i < n; i++) if (rank[i] < 0) rank[i] = r++;
+  return rank;
+}
+
+/** A binary min-heap of small integers. */
+class MinQueue {
+  private readonly heap: number[] = [];
+  get size(): number {
+    return this.heap.length;
+  }
+  push(v: number): void {
+    const h = this.heap;
+    h.push(v);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p] <= h[i]) break;
+      [h[p], h[i]] = [h[i], h[p]];
+      i = p;
+    }
+  }
+  pop(): number {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l] < h[m]) m = l;
+        if (r < h.length && h[r] < h[m]) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i], h[m]];
+        i = m;
+      }
+    }
+    return top;
   }
 }
 

@@ -172,6 +172,15 @@ export function sameVal(a: Val | undefined, b: Val | undefined): boolean {
  */
 export function joinInto(into: State, from: State, implicit: (loc: string) => Val): boolean {
   let changed = false;
+  const sameVars = into.vars === from.vars;
+  const sameStatus = into.status === from.status;
+  if (!sameVars) changed = joinVars(into, from, implicit) || changed;
+  if (!sameStatus) changed = joinStatus(into, from) || changed;
+  return joinRest(into, from) || changed;
+}
+
+function joinVars(into: State, from: State, implicit: (loc: string) => Val): boolean {
+  let changed = false;
   for (const [k, v] of from.vars) {
     const cur = into.vars.get(k);
     const base = cur ?? implicit(k);
@@ -189,6 +198,11 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
       changed = true;
     }
   }
+  return changed;
+}
+
+function joinStatus(into: State, from: State): boolean {
+  let changed = false;
   for (const [k, s] of from.status) {
     const cur = into.status.get(k);
     const curBits = cur?.bits ?? defaultBits(k);
@@ -208,6 +222,11 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
       changed = true;
     }
   }
+  return changed;
+}
+
+function joinRest(into: State, from: State): boolean {
+  let changed = false;
   if ((into.gil | from.gil) !== into.gil) {
     into.gil |= from.gil;
     changed = true;

@@ -9,10 +9,10 @@ export interface Syntax {
   type: string;
   start: number;
   end: number;
-  row: number;
-  col: number;
-  endRow: number;
-  endCol: number;
+  readonly row: number;
+  readonly col: number;
+  readonly endRow: number;
+  readonly endCol: number;
   /** Named children, comments left out. */
   children: Syntax[];
   /** Field name in the parent (declarator, value, condition …). */
@@ -23,12 +23,69 @@ export interface Syntax {
   text?: string;
   /** The subtree contains an ERROR or MISSING node. */
   broken?: boolean;
+  /** A function body left unconverted: only its extent is known (see toSyntax's skipBody). */
+  lazy?: boolean;
   parent?: Syntax;
 }
 
-export function toSyntax(tree: Tree, text: string): Syntax {
+/**
+ * `skipBody(start, end)` may decline to convert a function body: the node is kept with no children and
+ * `lazy` set, and converting it later means parsing the function again.
+ */
+/** Line starts of a text, so positions are computed from offsets only when someone asks. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  line(offset: number): number {
+    const st = this.starts;
+    let lo = 0;
+    let hi = st.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (st[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+  column(offset: number): number {
+    return offset - this.starts[this.line(offset)];
+  }
+}
+
+class SyntaxNode implements Syntax {
+  children: Syntax[] = [];
+  op?: string;
+  text?: string;
+  broken?: boolean;
+  lazy?: boolean;
+  parent?: Syntax;
+  constructor(
+    public type: string,
+    public start: number,
+    public end: number,
+    public field: string | null,
+    private readonly lines: LineIndex,
+  ) {}
+  get row(): number {
+    return this.lines.line(this.start);
+  }
+  get col(): number {
+    return this.lines.column(this.start);
+  }
+  get endRow(): number {
+    return this.lines.line(this.end);
+  }
+  get endCol(): number {
+    return this.lines.column(this.end);
+  }
+}
+
+export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, end: number) => boolean): Syntax {
   const cursor = tree.walk();
-  const root: Syntax = mk(cursor.nodeType, cursor.startIndex, cursor.endIndex, cursor.startPosition, cursor.endPosition, null);
+  const lines = new LineIndex(text);
+  const root: Syntax = new SyntaxNode(cursor.nodeType, cursor.startIndex, cursor.endIndex, null, lines);
   const stack: Syntax[] = [root];
   if (cursor.gotoFirstChild()) {
     for (;;) {
@@ -39,11 +96,13 @@ export function toSyntax(tree: Tree, text: string): Syntax {
         if (type !== 'comment') {
           const s = cursor.startIndex;
           const e = cursor.endIndex;
-          const node = mk(type, s, e, cursor.startPosition, cursor.endPosition, cursor.currentFieldName);
+          const node = new SyntaxNode(type, s, e, cursor.currentFieldName, lines);
           node.parent = parent;
           parent.children.push(node);
           if (type === 'ERROR' || (s === e && cursor.nodeIsMissing)) markBroken(node);
-          if (cursor.gotoFirstChild()) {
+          if (skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s, e)) {
+            node.lazy = true;
+          } else if (cursor.gotoFirstChild()) {
             stack.push(node);
             descended = true;
           } else if (e - s < 256) {
@@ -73,10 +132,6 @@ export function toSyntax(tree: Tree, text: string): Syntax {
   }
   cursor.delete();
   return root;
-}
-
-function mk(type: string, start: number, end: number, sp: { row: number; column: number }, ep: { row: number; column: number }, field: string | null): Syntax {
-  return { type, start, end, row: sp.row, col: sp.column, endRow: ep.row, endCol: ep.column, children: [], field };
 }
 
 function markBroken(node: Syntax | undefined): void {

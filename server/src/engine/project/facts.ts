@@ -124,6 +124,11 @@ export function readParams(fd: Syntax, source: string): Param[] {
 
 function collectMentions(body: Syntax, source: string): Set<string> {
   const names = new Set<string>();
+  if (body.lazy) {
+    // an over-approximation is fine here: mentions only decide what may need analysis
+    for (const m of source.slice(body.start, body.end).matchAll(/[A-Za-z_]\w*/g)) names.add(m[0]);
+    return names;
+  }
   walk(body, n => {
     if (n.type === 'identifier') names.add(textOf(n, source));
   });

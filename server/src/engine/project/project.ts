@@ -66,6 +66,8 @@ interface FnEntry {
   key: string;
   info: FunctionInfo;
   file: ParsedFile;
+  /** Text the function's syntax was parsed from, when it is not the file's (a materialised lazy body). */
+  source?: string;
   summary?: Summary;
   relevant: boolean;
 }
@@ -81,12 +83,35 @@ function isBinary(text: string): boolean {
   return bad > 16;
 }
 
+const seedPatterns = new WeakMap<Model, RegExp>();
+
+/** Words whose presence in a function body means it may allocate, release or release the GIL. */
+function seedPattern(model: Model): RegExp {
+  let re = seedPatterns.get(model);
+  if (!re) {
+    const words = new Set<string>(['__HL_R', '__HL_A']);
+    for (const a of model.apis.values()) if (SEED_KINDS.has(a.kind) || a.kind === 'gil-release') words.add(a.name);
+    for (const p of model.parsers.keys()) words.add(p);
+    re = new RegExp(`\\b(?:${[...words].join('|')})`);
+    seedPatterns.set(model, re);
+  }
+  return re;
+}
+
 export function parseSource(file: SourceFile, model: Model): ParsedFile | FileProblem {
   if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
   const analysed = neutralise(file.text, model);
   const tree = parseC(analysed);
   try {
-    const root = toSyntax(tree, analysed);
+    // bodies that call nothing of interest are converted only if a cross-file summary makes them matter
+    const seeds = seedPattern(model);
+    const localMacros = [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)].map(m => m[1]);
+    const macroRe = localMacros.length ? new RegExp(`\\b(?:${localMacros.join('|')})\\b`) : undefined;
+    const skip = (s: number, e: number) => {
+      const body = analysed.slice(s, e);
+      return !seeds.test(body) && !(macroRe && macroRe.test(body));
+    };
+    const root = toSyntax(tree, analysed, skip);
     return { path: file.path, text: file.text, analysed, facts: readFacts(root, analysed, file.path, model) };
   } finally {
     tree.delete();
@@ -143,13 +168,14 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
       entry.summary.setsException = index.mentionsExceptionSetter(entry);
       continue;
     }
+    if (entry.info.body.lazy) index.materialize(entry);
     const ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
     let result;
     const started = performance.now();
     try {
       result = analyzeFunction(ctx);
       const ms = performance.now() - started;
-      if (ms > 200 && process.env.HEAPLINT_SLOW) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
+      if (process.env.HEAPLINT_SLOW && ms > Number(process.env.HEAPLINT_SLOW)) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
     } catch (err) {
       problems.push({ file: entry.file.path, message: `analysis of ${entry.info.name}() failed: ${(err as Error).message}` });
       entry.summary = { ...emptyUnknown(entry.info.name) };
@@ -515,6 +541,27 @@ class ProjectIndex {
     }
   }
 
+  /** Converts a body skipped at parse time: the function alone is parsed again, at its own offsets. */
+  materialize(e: FnEntry): void {
+    const text = e.file.analysed;
+    const { start, end, row, col } = e.info.node;
+    // the function alone, shifted to its own line and column so positions stay true (offsets do not)
+    const padded = '\n'.repeat(row) + ' '.repeat(col) + text.slice(start, end);
+    const tree = parseC(padded);
+    let root: Syntax;
+    try {
+      root = toSyntax(tree, padded);
+    } finally {
+      tree.delete();
+    }
+    const facts = readFacts(root, padded, e.file.path, this.model);
+    const fresh = facts.functions.find(f => f.name === e.info.name);
+    if (fresh) {
+      e.info = { ...fresh, isStatic: e.info.isStatic };
+      e.source = padded;
+    }
+  }
+
   mentionsExceptionSetter(e: FnEntry): boolean {
     for (const m of e.info.mentions) {
       if (this.model.exceptionSetters.test(m) || this.model.exceptionSetterHint.test(m)) return true;
@@ -603,7 +650,7 @@ class ProjectIndex {
     const intReturn = ret.pointers === 0 && /^(int|long|Py_ssize_t)$/.test(ret.base);
     const facing = this.pythonFacing.has(info.name);
     return {
-      source: entry.file.analysed,
+      source: entry.source ?? entry.file.analysed,
       model: this.model,
       fn: info,
       api: name => this.api(name, file),
