@@ -104,7 +104,7 @@ void f(void) {
     for (int i = 0; i < 100; i++) {
         slots[i] = PyObject_Malloc(32);
     }
-    for (int i = 0; i < 100; i += 2)
+    for (int i = 0; i < 100; i++)
         PyObject_Free(slots[i]);
     int k;
     for (k = 10; k > 0; k--) { void *t = PyMem_Malloc(8); PyMem_Free(t); }
@@ -113,7 +113,7 @@ void f(void) {
       'repeat 100 { @4',
       '  slots[i] = PyObject_Malloc(32) @5',
       '}',
-      'repeat 50 { @7',
+      'repeat 100 { @7',
       '  PyObject_Free(slots[i]) @8',
       '}',
       'repeat 10 { @10',
@@ -121,6 +121,16 @@ void f(void) {
       '  PyMem_Free(t) @10',
       '}',
     ]);
+  });
+
+  it('unrolls a loop whose index is not the repeat index, so slots stay right', () => {
+    const c = `
+void f(void) {
+    char *s[9];
+    for (int i = 0; i < 9; i++) s[i] = PyMem_Malloc(8);
+    for (int i = 1; i < 9; i += 3) PyMem_Free(s[i]);
+}`;
+    check(c, 'f', ['repeat 9 { @4', '  s[i] = PyMem_Malloc(8) @4', '}', 'PyMem_Free(s[1]) @5', 'PyMem_Free(s[4]) @5', 'PyMem_Free(s[7]) @5']);
   });
 
   it('unrolls a short loop whose sizes depend on the index, and runs unknown loops once with a note', () => {

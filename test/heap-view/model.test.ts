@@ -11,7 +11,7 @@ import { recordSimulation } from '../../server/src/engine/extract';
 import { HeapSimulator } from '../../server/src/simulator';
 import { parseHeaptrace, replayProgram } from '../../server/src/simulator/heaptrace';
 
-const require = createRequire(import.meta.url);
+const require = createRequire(__filename);
 const { HeapModel } = require('../../client/media/heap-view/heap-model.js') as {
   HeapModel: new (r: unknown) => { seek(n: number): void; stats(): unknown; step: number; ops: number; lineAt(s: number): number };
 };

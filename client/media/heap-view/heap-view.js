@@ -17,8 +17,9 @@
 
   const $ = (id) => document.getElementById(id);
   const LABEL_W = 96;
-  const POOL_H = 48;
-  const ROW_H = POOL_H + 22;
+  /** Pool strip height: taller when few arenas share the view (fixed per trace, so rows never jump). */
+  let POOL_H = 48;
+  let ROW_H = POOL_H + 22;
   const TOP_PAD = 6;
   const SLIDER_STEPS = 1000;
   const PLAY_FRAMES = 600;
@@ -93,6 +94,10 @@
     const t1 = performance.now();
     model.seek(model.ops);
     timings.seekMs = performance.now() - t1;
+    const maxArenas = Math.max(1, ...model.hwValues.slice(-1));
+    const room = Math.max(120, $('heap').clientHeight || 400);
+    POOL_H = Math.max(48, Math.min(160, Math.floor((room - TOP_PAD) / maxArenas) - 26));
+    ROW_H = POOL_H + 22;
     setupControls();
     renderNotes();
     renderOps();
@@ -705,6 +710,11 @@
         x: rect.left + LABEL_W + k * layout.cellW + layout.stripW / 2,
         y: rect.top + TOP_PAD + row * ROW_H + 8 + ((j + 0.5) * bh) / nb - $('heap').scrollTop,
       };
+    },
+    /** The strip of pool k of the r-th live arena row, in client coordinates. */
+    poolRect(row, k) {
+      const rect = $('canvas').getBoundingClientRect();
+      return { x: rect.left + LABEL_W + k * layout.cellW, y: rect.top + TOP_PAD + row * ROW_H + 4 - $('heap').scrollTop, w: layout.stripW, h: POOL_H };
     },
     drawNow: draw,
   };

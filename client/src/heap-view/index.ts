@@ -2,11 +2,13 @@
  * The Heap View's client side: the two commands, the webview panel, the current-line highlight and
  * the round trips to the server (`heaplint/simulateHeap`).
  *
- * HOW TO WIRE IT (for client/src/extension.ts), once the LanguageClient is created:
+ * HOW TO WIRE IT (for client/src/extension.ts): it is a Feature like the others, so
  *
  *   import * as heapView from './heap-view';
- *   heapView.activate(context, client);      // registers the commands; disposables go to context.subscriptions
+ *   const FEATURES: Feature[] = [..., heapView];   // activate(heaplintContext) registers the commands
  *
+ * (`heapView.activate(extensionContext, client)` works too.) Disposables go to the extension's
+ * subscriptions.
  * The commands and their menus are contributed in package.json (heaplint.simulateHeapForFunction,
  * heaplint.simulateHeapTraceFile). The server must have called registerSimulateHeap
  * (server/src/lsp/simulate-heap.ts). The page itself lives in client/media/heap-view/, which must be
@@ -15,6 +17,7 @@
 import * as vscode from 'vscode';
 import type { BaseLanguageClient } from 'vscode-languageclient';
 import { HeapCommands, SimulateHeapRequest, type SimulateHeapParams, type SimulateHeapResult } from '../../../server/src/lsp/protocol/heap';
+import type { HeaplintContext } from '../context';
 import { heapViewHtml, makeNonce } from './html';
 
 const VIEW_TYPE = 'heaplint.heapView';
@@ -153,8 +156,15 @@ function isTrace(doc: vscode.TextDocument): boolean {
   return doc.languageId === 'heaptrace' || doc.uri.path.endsWith('.heaptrace');
 }
 
-/** Registers the Heap View commands. Call once, after the language client is created. */
-export function activate(context: vscode.ExtensionContext, client: BaseLanguageClient): void {
+/**
+ * Registers the Heap View commands. Call once, after the language client is created: either
+ * `activate(extensionContext, client)` or, as a feature of extension.ts, `activate(heaplintContext)`.
+ */
+export function activate(ctx: vscode.ExtensionContext | HeaplintContext, languageClient?: BaseLanguageClient): void {
+  const feature = 'client' in ctx && 'output' in ctx;
+  const context: vscode.ExtensionContext = feature ? (ctx as HeaplintContext).extension : (ctx as vscode.ExtensionContext);
+  const client = languageClient ?? (feature ? (ctx as HeaplintContext).client : undefined);
+  if (!client) throw new Error('heap-view: activate() needs the language client');
   const highlight = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
     backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),

@@ -8,8 +8,9 @@
  *  - allocations succeed (a NULL test after an allocation takes the non-NULL side);
  *  - a branch that leaves the function (return, goto, a noreturn call) is the error path and is
  *    skipped unless it is the only way forward; otherwise the `then` side is taken;
- *  - `for` loops with constant bounds become `repeat N`; a loop whose sizes depend on the index is
- *    unrolled when short; any other loop runs once;
+ *  - `for` loops with constant bounds become `repeat N`; a loop whose sizes depend on the index, or
+ *    whose index is not 0, 1, 2 … (so `a[i]` is not slot i of the repeat), is unrolled; any other
+ *    loop runs once;
  *  - `goto label` continues at a label of the function's top level (the usual `error:`/`done:`);
  *  - functions of the same file are followed into (their parameters bound to the arguments);
  *    wrappers elsewhere are applied through their summaries (what they return, what they release);
@@ -49,7 +50,7 @@ export interface ExtractOptions {
   defaultSize?: number;
   /** CPython version (for the GC header size); the model's version by default. */
   python?: string;
-  /** Longest loop unrolled when its sizes depend on the index (default 64 iterations). */
+  /** Longest loop unrolled when its sizes or array slots depend on the index (default 4096 iterations). */
   maxUnroll?: number;
   /** How deep calls into functions of the same file are followed (default 6). */
   maxInlineDepth?: number;
@@ -195,6 +196,8 @@ interface LoopCtx {
   id: number;
   /** The index variable, when the loop is a repeat with one. */
   variable: string | null;
+  /** The index runs 0, 1, 2 … like the repeat's own index, so `a[i]` is slot i of the trace. */
+  canonical: boolean;
   /** Sizes inside depended on the index (the loop should be unrolled). */
   dependent: boolean;
 }
@@ -255,7 +258,7 @@ class Extractor {
     this.orig = parsed.text;
     this.model = opts.model;
     this.defaultSize = opts.defaultSize && opts.defaultSize > 0 ? Math.floor(opts.defaultSize) : DEFAULT_UNKNOWN_SIZE;
-    this.maxUnroll = opts.maxUnroll ?? 64;
+    this.maxUnroll = opts.maxUnroll ?? 4096;
     this.maxDepth = opts.maxInlineDepth ?? 6;
     this.gcHead = gcHeaderSize(opts.python ?? `3.${opts.model.python.minor}`);
     this.fnByName = new Map(parsed.facts.functions.filter((f) => !f.macro).map((f) => [f.name, f]));
@@ -557,7 +560,7 @@ class Extractor {
     // First pass: as a repeat, watching whether sizes depend on the index.
     const saved = this.save();
     const ops = this.out;
-    const loop = this.pushLoop(variable);
+    const loop = this.pushLoop(variable, start === 0 && step === 1);
     this.out = [];
     this.scope.values.set(variable, LOOP_INDEX);
     let flow: Flow;
@@ -568,7 +571,8 @@ class Extractor {
     }
     const repeated = this.out;
     this.out = ops;
-    if (loop.dependent && count <= this.maxUnroll) {
+    const bodyOps = Math.max(1, countOps(repeated));
+    if (loop.dependent && count <= this.maxUnroll && count * bodyOps <= MAX_OPS_EMITTED - this.emitted) {
       this.restore(saved);
       this.emitted -= countOps(repeated);
       for (let k = 0; k < count; k++) {
@@ -579,7 +583,9 @@ class Extractor {
       this.scope.values.set(variable, start + count * step);
       return 'next';
     }
-    if (loop.dependent) this.note(s, 'loop', `sizes depend on '${variable}' and the loop runs ${count} times (more than ${this.maxUnroll}): the default size is used`);
+    if (loop.dependent) {
+      this.note(s, 'loop', `sizes or slots depend on '${variable}' and the loop runs ${count} times (too many to unroll): simulated as a repeat, with the default size where the size depends on '${variable}'`);
+    }
     if (flow === 'break' && this.hasHeapCall(body)) this.note(s, 'loop', 'the body always breaks out: simulated once');
     this.emitRepeat(s, flow === 'break' ? 1 : count, true, repeated);
     this.forgetAssigned(body);
@@ -617,8 +623,8 @@ class Extractor {
     return flow === 'return' || typeof flow === 'object' ? flow : 'next';
   }
 
-  private pushLoop(variable: string | null): LoopCtx {
-    const ctx: LoopCtx = { id: ++this.loopIds, variable, dependent: false };
+  private pushLoop(variable: string | null, canonical = false): LoopCtx {
+    const ctx: LoopCtx = { id: ++this.loopIds, variable, canonical, dependent: false };
     this.loops.push(ctx);
     return ctx;
   }
@@ -840,7 +846,7 @@ class Extractor {
       tn.temp = ref.temp;
       if (wasAllocated) this.allocated.add(tn.name);
     }
-    this.scope.pointers.set(this.key(left), tn);
+    if (ref.index === null) this.scope.pointers.set(this.key(left), tn);
   }
 
   private isLocal(id: Syntax): boolean {
@@ -872,7 +878,9 @@ class Extractor {
         const iu = unwrap(idx);
         const base = this.key(arr);
         if (inner?.variable && iu.type === 'identifier' && textOf(iu, this.src) === inner.variable && this.scope.values.get(inner.variable) === LOOP_INDEX) {
-          return { name: base, index: 'i', temp: false, loop };
+          if (inner.canonical) return { name: base, index: 'i', temp: false, loop };
+          // `for (i = 1; …; i += 3) a[i]`: slot i is not the repeat's index, the loop must be unrolled
+          inner.dependent = true;
         }
         const k = this.num(idx);
         if (typeof k === 'number' && Number.isInteger(k) && k >= 0) return { name: base, index: k, temp: false, loop };
@@ -891,12 +899,13 @@ class Extractor {
     const u = unwrap(n);
     if (u.type === 'null') return undefined;
     if (u.type === 'pointer_expression' && u.op === '&') return undefined;
+    if (u.type === 'subscript_expression') {
+      // a slot is computed afresh: the same text names another slot in another loop
+      const ref = this.refFor(u, true);
+      if (ref.index !== null) return this.allocated.has(ref.name) ? ref : undefined;
+    }
     const held = this.scope.pointers.get(this.key(u));
     if (held) return held;
-    if (u.type === 'subscript_expression') {
-      const ref = this.refFor(u, true);
-      if (ref.index !== null && this.allocated.has(ref.name)) return ref;
-    }
     if (u.type === 'binary_expression' && (u.op === '+' || u.op === '-')) return undefined;
     return undefined;
   }

@@ -122,7 +122,13 @@ class FunctionAnalysis {
     const rpo = reversePostorder(cfg);
     // loop heads: targets of back edges. Paths are not kept apart by branch facts there, or loops whose
     // conditions flip on every iteration would multiply states without telling anything new.
-    for (const n of cfg.nodes) for (const t of n.succ) if (t !== undefined && rpo[t] <= rpo[n.id]) this.loopHeads.add(t);
+    for (const n of cfg.nodes) {
+      for (const t of n.succ) {
+        if (t === undefined || rpo[t] > rpo[n.id]) continue;
+        if (!this.loopAssigned.has(t)) this.loopAssigned.set(t, new Set());
+        this.collectLoopAssignments(cfg, t, n.id, this.loopAssigned.get(t)!);
+      }
+    }
     const queued = new Uint8Array(cfg.nodes.length);
     const work = new MinQueue();
     work.push(rpo[cfg.entry]);
@@ -164,10 +170,46 @@ class FunctionAnalysis {
 
   // ---------------------------------------------------------------- fixpoint plumbing
 
-  private readonly loopHeads = new Set<number>();
+  /** For each loop head, the variables assigned somewhere in its loop. */
+  private readonly loopAssigned = new Map<number, Set<string>>();
+
+  /** Names assigned by the nodes of the natural loop of back edge tail -> head. */
+  private collectLoopAssignments(cfg: Cfg, head: number, tail: number, into: Set<string>): void {
+    const seen = new Set<number>([head]);
+    const stack = [tail];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const ins = cfg.nodes[id].instr;
+      const n = ins.op === 'eval' || ins.op === 'decl' ? ins.n : ins.op === 'assign' ? ins.lhs : ins.op === 'branch' ? ins.cond : undefined;
+      if (n) {
+        if (ins.op === 'assign') {
+          const r = rootIdentifier(n, this.src);
+          if (r) into.add(r);
+        } else {
+          walk(n, c => {
+            const target = c.type === 'assignment_expression' ? child(c, 'left') : c.type === 'update_expression' ? child(c, 'argument') : c.type === 'init_declarator' ? child(c, 'declarator') : undefined;
+            const id = target ? declaredName(target) : undefined;
+            const r = target ? rootIdentifier(target, this.src) ?? (id ? textOf(id, this.src) : undefined) : undefined;
+            if (r) into.add(r);
+          });
+        }
+      }
+      for (const p of cfg.nodes[id].preds) stack.push(p);
+    }
+  }
 
   private stateKey(st: State, node: number): string {
-    return this.loopHeads.has(node) ? `|${st.noMem}|${st.gil}` : `${st.factsKey()}|${st.noMem}|${st.gil}`;
+    const assigned = this.loopAssigned.get(node);
+    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${st.noMem}|${st.gil}`;
+    // at a loop head, only facts the loop cannot change keep paths apart
+    const keep: string[] = [];
+    for (const [k, v] of st.facts) {
+      const deps = st.factDeps.get(k) ?? [];
+      if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
+    }
+    return `${keep.sort().join('\u0001')}|${st.noMem}|${st.gil}`;
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
@@ -722,6 +764,12 @@ class FunctionAnalysis {
     for (const t of v) {
       const c = t[0];
       if (c === 'o' || c === 's' || c === 'A' || c === 'p' || c === 'f') this.cur.setBits(t, ESCAPED);
+      if (c === 'A') {
+        // &obj->field: whoever gets it can reach (and keep) the whole block
+        const base = t.slice(1).split(/->|\./)[0];
+        if (base[0] === 'o' || base[0] === 's') this.cur.setBits(base, ESCAPED);
+        else if (base.startsWith('v:')) for (const b of this.read(base)) if (b[0] === 'o') this.cur.setBits(b, ESCAPED);
+      }
     }
   }
 
@@ -747,10 +795,11 @@ class FunctionAnalysis {
    * it, or through a pointer that may be one of several blocks, makes them "maybe freed": no longer
    * leaked, but not definitely freed either, so no double free or use after free is concluded from it.
    */
-  private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean, weak: boolean): void {
+  private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean, weak: boolean, silent = false): void {
     const site = this.site(at);
     const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || t[0] === 'k' || t[0] === 'z'));
-    const ambiguous = weak || heap.length > 1;
+    // an element read from an array slot stands for every element of it
+    const ambiguous = weak || heap.length > 1 || heap.some(t => t[0] === 'f' && t.includes('->[]'));
     for (const t of heap) {
       const c = t[0];
       let released: Released | undefined;
@@ -785,7 +834,7 @@ class FunctionAnalysis {
         if (m && !resize) this.noteRelease(Number(m[1]), m[2], family, api, via);
       }
       if (!released) continue;
-      if (this.reporting) this.events.push({ kind: 'release', site, api, family, via, resize, released });
+      if (this.reporting && !silent) this.events.push({ kind: 'release', site, api, family, via, resize, released });
       if (resize) continue;
       if (ambiguous) this.cur.setBits(t, MAYFREED, LIVE);
       else this.cur.setBits(t, FREED, LIVE | MOVED | MAYFREED, { freedAt: status?.freedAt ?? site });
@@ -1050,8 +1099,9 @@ class FunctionAnalysis {
       const arg = vals[r.param];
       if (!arg) continue;
       const via = [name, ...r.via];
+      // a release on some paths only, or of a field the callee may refill, is not a definite release here
       if (r.path === '') {
-        this.release(arg, r.api, r.family, n, via, false, !!argNodes[r.param] && viaSlot(argNodes[r.param]));
+        this.release(arg, r.api, r.family, n, via, false, !r.always || (!!argNodes[r.param] && viaSlot(argNodes[r.param])));
         continue;
       }
       let v: Val = [];
@@ -1060,7 +1110,7 @@ class FunctionAnalysis {
         const loc = t[0] === 'A' ? `${t.slice(1)}${r.path.replace(/^->/, '.')}` : `${t}${r.path}`;
         v = union(v, this.read(loc));
       }
-      this.release(v, r.api, r.family, n, via, false, r.path.includes('[]') || (!!argNodes[r.param] && viaSlot(argNodes[r.param])));
+      this.release(v, r.api, r.family, n, via, false, true, !r.always);
     }
     let token: string | undefined;
     for (const o of sum.outAllocs) {
@@ -1068,6 +1118,7 @@ class FunctionAnalysis {
       if (!arg) continue;
       const tok = o.success === 'zero' ? `z${n.start}` : o.success === 'truthy' ? `k${n.start}` : undefined;
       const t = this.newObj(`${this.site(n)}_${o.param}`, n, { ...o.alloc, via: [name, ...o.alloc.via] }, tok);
+      if (o.alloc.retained) this.cur.setBits(t, ESCAPED);
       this.writeThrough(arg, [t]);
       token ??= tok;
     }
@@ -1083,6 +1134,8 @@ class FunctionAnalysis {
     if (sum.returns.length === 0) return ['u'];
     let out: Val = [];
     const families = new Set(sum.returns.filter(r => r.kind === 'alloc').map(r => (r.kind === 'alloc' ? r.alloc.family : '')));
+    // "returns its argument or a new block" (grow-or-reuse helpers): whether the caller owns a block depends on the argument
+    if (sum.returns.some(r => r.kind === 'param')) families.add('\u0000param');
     for (const r of sum.returns) {
       switch (r.kind) {
         case 'alloc':
@@ -1091,7 +1144,7 @@ class FunctionAnalysis {
             break;
           }
           out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via], setsException: r.alloc.setsException || sum.setsException })]);
-          if (r.alloc.typed) this.cur.setBits(`o${n.start}`, ESCAPED);
+          if (r.alloc.typed || r.alloc.retained) this.cur.setBits(`o${n.start}`, ESCAPED);
           break;
         case 'param':
           out = union(out, vals[r.index] ?? ['u']);
@@ -1259,6 +1312,10 @@ class FunctionAnalysis {
     }
     if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrqkz'.includes(t[0]))) return false;
     for (const t of v) {
+      if (t[0] === 'p' || t[0] === 'f') {
+        if (v.length === 1) st.setBits(t, ABSENT, LIVE);
+        continue;
+      }
       if (t[0] !== 'o') continue;
       const s = st.status.get(t);
       if (!s || !(s.bits & LIVE)) continue;
@@ -1356,13 +1413,19 @@ class FunctionAnalysis {
 
   private collectSummary(st: State): void {
     const sum = this.summary;
+    for (const r of this.releases.values()) {
+      const target = r.path === '' ? `p${r.param}` : `fp${r.param}${r.path}`;
+      const bits = st.bits(target);
+      r.always = (r.always ?? true) && !!(bits & FREED) && !(bits & (LIVE | MAYFREED));
+    }
+    const kept = this.reachable(st, false);
     for (const t of st.ret ?? []) {
       const c = t[0];
       if (c === 'o') {
         const info = this.objs.get(t);
         const bits = st.bits(t);
         if (info && bits & LIVE && !sum.returns.some(r => r.kind === 'alloc' && r.alloc.family === info.alloc.family)) {
-          sum.returns.push({ kind: 'alloc', alloc: info.alloc });
+          sum.returns.push({ kind: 'alloc', alloc: kept.has(t) || bits & ESCAPED ? { ...info.alloc, retained: true } : info.alloc });
         }
       } else if (c === 'p') {
         const index = Number(t.slice(1));
@@ -1389,7 +1452,10 @@ class FunctionAnalysis {
       }
       for (const t of st.vars.get(`p${i}->*`) ?? []) {
         const info = this.objs.get(t);
-        if (info && st.bits(t) & LIVE && !sum.outAllocs.some(o => o.param === i)) sum.outAllocs.push({ param: i, alloc: info.alloc, success: this.outSuccess(i) });
+        if (info && st.bits(t) & LIVE && !sum.outAllocs.some(o => o.param === i)) {
+          const retained = st.bits(t) & ESCAPED || [...st.vars].some(([loc, v]) => loc !== `p${i}->*` && v.includes(t) && this.locReachable(loc, kept));
+          sum.outAllocs.push({ param: i, alloc: retained ? { ...info.alloc, retained: true } : info.alloc, success: this.outSuccess(i) });
+        }
       }
       if (this.ctx.fn.macro) {
         const v = st.vars.get(`v:${p.name}`);

@@ -9,6 +9,8 @@ export interface AllocFact {
   setsException: boolean;
   /** typed: a Python object from PyObject_New & co. */
   typed?: boolean;
+  /** The callee also keeps the block (in a list, a field, a global): the caller does not own it alone. */
+  retained?: boolean;
 }
 
 export type ReturnFact =
@@ -27,6 +29,8 @@ export interface ReleaseFact {
   family: string;
   api: string;
   via: string[];
+  /** Released on every path that returns: callers may conclude the block is gone. */
+  always?: boolean;
 }
 
 export interface Summary {

@@ -384,7 +384,8 @@ class ProjectIndex {
   private readonly globalFns = new Map<string, FnEntry>();
   private readonly fileMacros = new Map<string, Map<string, FnEntry>>();
   private readonly globalMacros = new Map<string, FnEntry>();
-  private readonly aliases = new Map<string, string>();
+  /** Object-like #defines naming another function, per file; those from headers apply everywhere. */
+  private readonly aliases = new Map<string, Map<string, string>>();
   private readonly customApis = new Map<string, Api>();
   private readonly customFamilies = new Map<string, Family>();
   private readonly structs = new Map<string, Map<string, VarType>>();
@@ -456,7 +457,9 @@ class ProjectIndex {
         if (m.body.includes('#')) continue;
         if (m.params === null) {
           if (/^[A-Za-z_]\w*$/.test(m.body)) {
-            this.aliases.set(m.name, m.body);
+            const scope = f.path.endsWith('.h') ? '' : f.path;
+            if (!this.aliases.has(scope)) this.aliases.set(scope, new Map());
+            this.aliases.get(scope)!.set(m.name, m.body);
             continue;
           }
           if (!interesting(m.body)) continue;
@@ -488,7 +491,7 @@ class ProjectIndex {
       this.entries.push(entry);
       if (!this.fileMacros.has(p.file.path)) this.fileMacros.set(p.file.path, new Map());
       this.fileMacros.get(p.file.path)!.set(p.name, entry);
-      if (!this.globalMacros.has(p.name)) this.globalMacros.set(p.name, entry);
+      if (p.file.path.endsWith('.h') && !this.globalMacros.has(p.name)) this.globalMacros.set(p.name, entry);
     }
   }
 
@@ -499,7 +502,7 @@ class ProjectIndex {
   api(name: string, file: string, depth = 0): Api | undefined {
     const direct = this.customApis.get(name) ?? this.model.apis.get(name);
     if (direct) return direct;
-    const alias = this.aliases.get(name);
+    const alias = this.aliases.get(file)?.get(name) ?? this.aliases.get('')?.get(name);
     if (alias && depth < 5 && !this.resolveFn(name, file)) return this.api(alias, file, depth + 1);
     return undefined;
   }
