@@ -44,7 +44,7 @@ describe('language server: diagnostics', () => {
     const uri = c.open(MIXED);
     const diags = await c.diagnosticsFor(uri);
     const text = readFileSync(MIXED, 'utf8');
-    const bad = locate(text, 'PyObject_Free((void *)hdr)');
+    const bad = locate(text, 'PyObject_Free((void *)hdr);');
     const alloc = locate(text, 'PyMem_Malloc(sizeof');
     expect(diags).toHaveLength(1);
     const d = diags[0];
@@ -68,7 +68,7 @@ describe('language server: diagnostics', () => {
     const uri = c.open(file);
     expect(await c.diagnosticsFor(uri)).toHaveLength(1);
     const text = c.text(uri);
-    const at = locate(text, 'PyObject_Free((void *)hdr)');
+    const at = locate(text, 'PyObject_Free((void *)hdr);');
     c.change(uri, [{ range: { start: at, end: { line: at.line, character: at.character + 'PyObject_Free'.length } }, text: 'PyMem_Free' }]);
     expect(await c.diagnosticsFor(uri)).toHaveLength(0);
     c.change(uri, text);
@@ -140,7 +140,7 @@ describe('language server: settings', () => {
       c.configurationChanged(settings);
       await c.diagnosticsFor(uri, 10_000, d => d.length === 1);
       const text = c.text(uri);
-      const at = locate(text, 'PyObject_Free((void *)hdr)');
+      const at = locate(text, 'PyObject_Free((void *)hdr);');
       const v = c.change(uri, [{ range: { start: at, end: { line: at.line, character: at.character + 'PyObject_Free'.length } }, text: 'PyMem_Free' }]);
       await new Promise(r => setTimeout(r, 400));
       expect(c.diagnostics.get(uri)?.version).not.toBe(v); // not analysed while typing

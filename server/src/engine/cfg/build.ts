@@ -31,6 +31,15 @@ export function conditionKey(n: Syntax, source: string): { key: string; deps: st
   return { key: source.slice(n.start, n.end).replace(/\s+/g, ''), deps: [...deps] };
 }
 
+function balanced(s: string): boolean {
+  let depth = 0;
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
   const nodes: CfgNode[] = [];
   const labels = new Map<string, number>();
@@ -145,13 +154,16 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
     } else {
       const c = child(n, 'condition');
       key = c ? source.slice(c.start, c.end).replace(/\s+/g, '') : '?';
+      // #if !X and #if X test one fact; defined X, defined(X) and X spell the same thing
+      for (;;) {
+        if (key.startsWith('!')) {
+          key = key.slice(1);
+          positive = !positive;
+        } else if (/^\(.*\)$/.test(key) && balanced(key.slice(1, -1))) key = key.slice(1, -1);
+        else break;
+      }
       const m = /^defined\(?([A-Za-z_]\w*)\)?$/.exec(key);
       if (m) key = `defined(${m[1]})`;
-      const neg = /^!defined\(?([A-Za-z_]\w*)\)?$/.exec(key);
-      if (neg) {
-        key = `defined(${neg[1]})`;
-        positive = false;
-      }
     }
     const fact = (value: boolean): EdgeFact => ({ key: `#${key}`, deps: [], value: positive ? value : !value });
     const fork = add({ op: 'nop' }, preds);

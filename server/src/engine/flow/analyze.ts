@@ -222,12 +222,49 @@ class FunctionAnalysis {
       list.push(st);
       return true;
     }
+    // too many paths: keep apart only those that differ in facts about stable flags (parameters and
+    // variables assigned once, #if conditions), which are the ones later branches test again
+    const groups = new Map<string, State>();
+    for (const s of [...list, st]) {
+      const k = this.stableKey(s);
+      const g = groups.get(k);
+      if (g) joinInto(g, s, implicit);
+      else groups.set(k, s);
+    }
+    if (groups.size <= MAX_DISJUNCTS) {
+      inStates[to] = [...groups.values()];
+      return true;
+    }
     const merged = list[0];
     for (let i = 1; i < list.length; i++) joinInto(merged, list[i], implicit);
     joinInto(merged, st, implicit);
     inStates[to] = [merged];
     collapsed[to] = 1;
     return true;
+  }
+
+  private stableNames: Set<string> | undefined;
+
+  private stableKey(st: State): string {
+    if (!this.stableNames) {
+      const counts = new Map<string, number>();
+      const bump = (n: string | undefined) => n && counts.set(n, (counts.get(n) ?? 0) + 1);
+      walk(this.ctx.fn.body, c => {
+        if (c.type === 'assignment_expression') bump(rootIdentifier(child(c, 'left')!, this.src));
+        else if (c.type === 'update_expression') bump(rootIdentifier(child(c, 'argument')!, this.src));
+        else if (c.type === 'init_declarator') {
+          const id = declaredName(child(c, 'declarator'));
+          if (id) bump(textOf(id, this.src));
+        }
+      });
+      this.stableNames = new Set([...this.params.keys(), ...this.locals.keys()].filter(n => (counts.get(n) ?? 0) <= 1));
+    }
+    const keep: string[] = [];
+    for (const [k, v] of st.facts) {
+      const deps = st.factDeps.get(k) ?? [];
+      if (deps.every(d => this.stableNames!.has(d))) keep.push((v ? '+' : '-') + k);
+    }
+    return `${keep.sort().join('\u0001')}|${st.noMem}|${st.gil}`;
   }
 
   private applyFact(st: State, fact: EdgeFact | undefined): State | null {
@@ -588,7 +625,12 @@ class FunctionAnalysis {
   }
 
   private borrowedField(e: Syntax): string | undefined {
-    const arg = child(e, 'argument')!;
+    const arg = unwrapParens(child(e, 'argument')!);
+    // a view the function filled itself (exporters) or received as a pointer is not a consumer's view
+    if (arg.type !== 'identifier' || e.op !== '.') return undefined;
+    const local = this.locals.get(textOf(arg, this.src));
+    if (!local || local.pointers > 0) return undefined;
+    if (this.cur.vars.has(`v:${textOf(arg, this.src)}.${textOf(child(e, 'field')!, this.src)}`)) return undefined;
     const t = this.typeOf(arg);
     if (!t) return undefined;
     const bf = this.model.borrowedFields.get(t.base);
