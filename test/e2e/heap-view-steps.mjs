@@ -106,6 +106,8 @@ export async function heapViewSteps({ page, check, expect, runCommand, goTo, sho
   });
 
   await check('Heap View: clicking a block opens the line that allocated it', async () => {
+    await goTo(1, 1); // move the cursor away, so the jump below is the view's doing
+    await page.locator('.statusbar-item', { hasText: 'Ln 1, Col 1' }).first().waitFor();
     const view = heapFrame(page);
     const canvas = view.locator('#canvas');
     // pool 0 of the first arena row, block 1: a 32-byte block from cache[i] = PyObject_Malloc(...)

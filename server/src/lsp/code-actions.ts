@@ -51,6 +51,10 @@ function fixEdit(doc: TextDocument, data: DiagnosticData): TextEdit | undefined 
   if (!data.fix) return undefined;
   const current = doc.getText(data.fix.range);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(current) || current === data.fix.newText) return undefined;
+  if (data.fix.oldText !== undefined && current !== data.fix.oldText) return undefined;
+  // the whole identifier, not a piece of a longer one
+  const after = doc.getText({ start: data.fix.range.end, end: { line: data.fix.range.end.line, character: data.fix.range.end.character + 1 } });
+  if (/[A-Za-z0-9_]/.test(after)) return undefined;
   return { range: data.fix.range, newText: data.fix.newText };
 }
 

@@ -26,6 +26,8 @@ export interface ConvertOptions {
   rules: Record<string, RuleLevel>;
   /** Engine path → URI; the URI of an open document must be the one the client sent. */
   uriOf: (path: string) => string;
+  /** The analysed text of a range, when at hand: a quick fix is only offered while the text still reads so. */
+  textAt?: (range: LspRange) => string;
 }
 
 export function toLspRange(r: Range): LspRange {
@@ -65,7 +67,10 @@ export function toDiagnostics(
 function findingDiagnostics(f: Finding, severity: DiagnosticSeverity, opts: ConvertOptions): Diagnostic[] {
   const range = toLspRange(f.range);
   const data: DiagnosticData = { rule: f.rule };
-  if (f.fix) data.fix = { range: toLspRange(f.fix.replace), newText: f.fix.with };
+  if (f.fix) {
+    const fixRange = toLspRange(f.fix.replace);
+    data.fix = { range: fixRange, newText: f.fix.with, oldText: opts.textAt?.(fixRange) };
+  }
   const main: Diagnostic = {
     range,
     severity,

@@ -164,6 +164,7 @@ export class Validator {
       unnecessaryTag: this.ctx.support.unnecessaryTag,
       rules,
       uriOf: p => uriOf(this.ctx, p),
+      textAt: range => doc.getText(range),
     });
     const findings = result.findings.filter(f => f.file === path);
     this.store(doc, findings, diagnostics, always);

@@ -160,7 +160,13 @@ class FunctionAnalysis {
     }
     if (!aborted) {
       this.reporting = true;
-      for (const node of cfg.nodes) for (const s of inStates[node.id]) this.transfer(node, new State(s));
+      const dbg = (this.ctx as { debugLine?: number }).debugLine;
+      for (const node of cfg.nodes) {
+        if (dbg !== undefined && 'n' in node.instr && (node.instr as { n: Syntax }).n.row + 1 === dbg) {
+          for (const s of inStates[node.id]) console.error(`node ${node.id} facts=${s.factsKey()} vars bytes=${s.vars.get('v:bytes')} gil=${s.gil} noMem=${s.noMem}`);
+        }
+        for (const s of inStates[node.id]) this.transfer(node, new State(s));
+      }
       this.summary.releases = [...this.releases.values()];
     } else {
       this.summary.unknown = true;
@@ -224,14 +230,21 @@ class FunctionAnalysis {
     }
     // too many paths: keep apart only those that differ in facts about stable flags (parameters and
     // variables assigned once, #if conditions), which are the ones later branches test again
-    const groups = new Map<string, State>();
-    for (const s of [...list, st]) {
-      const k = this.stableKey(s);
-      const g = groups.get(k);
-      if (g) joinInto(g, s, implicit);
-      else groups.set(k, s);
-    }
-    if (groups.size <= MAX_DISJUNCTS) {
+    // (the oldest such facts first: flags tested before an allocation are the ones that choose its family)
+    const all = [...list, st];
+    const stable = all.map(s => this.stableFacts(s));
+    const longest = Math.max(...stable.map(f => f.length));
+    for (let k = longest; k >= 1; k--) {
+      const keys = stable.map(f => f.slice(0, k).join('\u0001'));
+      if (new Set(keys).size > MAX_DISJUNCTS) continue;
+      const groups = new Map<string, State>();
+      all.forEach((s, i) => {
+        const key = `${keys[i]}|${s.noMem}|${s.gil}`;
+        const g = groups.get(key);
+        if (g) joinInto(g, s, implicit);
+        else groups.set(key, s);
+      });
+      if (groups.size > MAX_DISJUNCTS) continue;
       inStates[to] = [...groups.values()];
       return true;
     }
@@ -245,7 +258,7 @@ class FunctionAnalysis {
 
   private stableNames: Set<string> | undefined;
 
-  private stableKey(st: State): string {
+  private stableFacts(st: State): string[] {
     if (!this.stableNames) {
       const counts = new Map<string, number>();
       const bump = (n: string | undefined) => n && counts.set(n, (counts.get(n) ?? 0) + 1);
@@ -264,7 +277,7 @@ class FunctionAnalysis {
       const deps = st.factDeps.get(k) ?? [];
       if (deps.every(d => this.stableNames!.has(d))) keep.push((v ? '+' : '-') + k);
     }
-    return `${keep.sort().join('\u0001')}|${st.noMem}|${st.gil}`;
+    return keep;
   }
 
   private applyFact(st: State, fact: EdgeFact | undefined): State | null {
