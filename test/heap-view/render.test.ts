@@ -234,6 +234,25 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
       expect(stats).toMatch(new RegExp(`\\n\\s+1\\s+32\\s+3\\s+1001\\s+${final.classes[0].avail}\\n`));
       const canvas = await poolsOnCanvas(page);
       expect(canvas).toEqual({ used: poolsInUse, arenas: final.arenas.current, perArena: [poolsInUse] });
+      // blocks are coloured by family: the 112-byte pool (pool 3) holds PyMem blocks
+      const colours = await page.evaluate(() => {
+        const hv = (window as unknown as { heapView: any }).heapView;
+        const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+        const box = canvas.getBoundingClientRect();
+        const at = (row: number, k: number, j: number) => {
+          const p = hv.blockPoint(row, k, j);
+          return Array.from(canvas.getContext('2d')!.getImageData(Math.round(p.x - box.left), Math.round(p.y - box.top), 1, 1).data.slice(0, 3));
+        };
+        const css = (name: string) => {
+          const c = document.createElement('canvas').getContext('2d')!;
+          c.fillStyle = getComputedStyle(document.body).getPropertyValue(name).trim();
+          c.fillRect(0, 0, 1, 1);
+          return Array.from(c.getImageData(0, 0, 1, 1).data.slice(0, 3));
+        };
+        return { memBlock: at(0, 3, 0), mem: css('--hv-mem'), freeBlock: at(0, 3, 100), free: css('--hv-free') };
+      });
+      expect(colours.memBlock).toEqual(colours.mem);
+      expect(colours.freeBlock).toEqual(colours.free);
       // mixed-family releases are listed in red with the debug hooks' message
       expect(await page.locator('#event-list li.family-mismatch').count()).toBe(2);
       const event = page.locator('#event-list li.family-mismatch').nth(1);

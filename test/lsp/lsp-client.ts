@@ -28,6 +28,7 @@ import {
   RegistrationRequest,
   ShowDocumentRequest,
   ShowMessageNotification,
+  ShowMessageRequest,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
@@ -157,6 +158,10 @@ export class LspClient {
       client.notify();
     });
     conn.onNotification(ShowMessageNotification.type, p => client.messages.push(p.message));
+    conn.onRequest(ShowMessageRequest.type, p => {
+      client.messages.push(p.message);
+      return null;
+    });
     conn.onNotification(StatusNotification.type, p => {
       client.statuses.push(p);
       client.notify();

@@ -492,7 +492,7 @@
       let inRow = 0;
       const flush = () => {
         let live = 0;
-        let best = 0;
+        let best = 1;
         for (let f = 1; f <= 4; f++) {
           live += counts[f];
           if (counts[f] > counts[best]) best = f;
@@ -503,7 +503,7 @@
           ctx.fillRect(x, by + row, w, 1);
           ctx.globalAlpha = 1;
         }
-        counts[1] = counts[2] = counts[3] = counts[4] = 0;
+        counts[0] = counts[1] = counts[2] = counts[3] = counts[4] = 0;
         inRow = 0;
       };
       for (let j = 0; j < nb; j++) {

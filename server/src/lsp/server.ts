@@ -153,7 +153,8 @@ export class HeaplintServer {
     const file = project.configPath;
     if (!file) return;
     const uri = this.ctx.openUris.get(file) ?? fileUri(file);
-    this.validator.publish(uri, configDiagnostics(project.configProblems), undefined);
+    const diagnostics = configDiagnostics(project.configProblems);
+    if (diagnostics.length || this.validator.hasPublished(uri)) this.validator.publish(uri, diagnostics, undefined);
   }
 
   private async documentChanged(doc: TextDocument): Promise<void> {

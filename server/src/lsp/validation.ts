@@ -187,6 +187,10 @@ export class Validator {
     void this.ctx.connection.sendDiagnostics({ uri, version, diagnostics }).catch(() => undefined);
   }
 
+  hasPublished(uri: string): boolean {
+    return this.published.has(uri);
+  }
+
   clear(uri: string): void {
     this.results.delete(uri);
     if (this.published.has(uri)) {

@@ -147,7 +147,10 @@ export async function readSource(path: string): Promise<string | null | undefine
  * findings of every indexed file.
  */
 export class Indexer {
-  private current: CancellationTokenSource | undefined;
+  /** Scans run one after the other; this is the tail of the queue. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private running: { report: boolean; source: CancellationTokenSource } | undefined;
+  private queuedBackground: Promise<ScanResult> | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -157,15 +160,31 @@ export class Indexer {
   ) {}
 
   cancel(): void {
-    this.current?.cancel();
+    this.running?.source.cancel();
   }
 
-  async scan(opts: { report: boolean; token?: CancellationToken }): Promise<ScanResult> {
+  /**
+   * Queues a scan. A background re-index (settings or folders changed) restarts a background scan
+   * that is running and joins one already queued; it never cancels a scan the user asked for, and
+   * the user's scan cancels a background one.
+   */
+  scan(opts: { report: boolean; token?: CancellationToken }): Promise<ScanResult> {
+    if (!opts.report && this.queuedBackground) return this.queuedBackground;
+    if (this.running && !this.running.report) this.running.source.cancel();
+    const next = this.chain.then(() => {
+      if (!opts.report) this.queuedBackground = undefined;
+      return this.run(opts);
+    });
+    if (!opts.report) this.queuedBackground = next;
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(opts: { report: boolean; token?: CancellationToken }): Promise<ScanResult> {
     const t0 = performance.now();
     const result: ScanResult = { files: 0, filesWithFindings: 0, findings: 0, capped: false, cancelled: false, ms: 0 };
-    this.current?.cancel();
     const source = new CancellationTokenSource();
-    this.current = source;
+    this.running = { report: opts.report, source };
     opts.token?.onCancellationRequested(() => source.cancel());
     const token = source.token;
     const progress = await this.progress();
@@ -222,7 +241,7 @@ export class Indexer {
     } finally {
       result.cancelled = token.isCancellationRequested;
       progress.done();
-      if (this.current === source) this.current = undefined;
+      this.running = undefined;
       source.dispose();
     }
     result.ms = Math.round(performance.now() - t0);

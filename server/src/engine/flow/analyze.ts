@@ -232,6 +232,18 @@ class FunctionAnalysis {
     // variables assigned once, #if conditions), which are the ones later branches test again
     // (the oldest such facts first: flags tested before an allocation are the ones that choose its family)
     const all = [...list, st];
+    // first: paths that hold the same values need no fact to tell them apart
+    const byValue = new Map<string, State>();
+    for (const s of all) {
+      const key = `${valueSignature(s)}|${s.noMem}|${s.gil}`;
+      const g = byValue.get(key);
+      if (g) joinInto(g, s, implicit);
+      else byValue.set(key, s);
+    }
+    if (byValue.size <= MAX_DISJUNCTS) {
+      inStates[to] = [...byValue.values()];
+      return true;
+    }
     const stable = all.map(s => this.stableFacts(s));
     const longest = Math.max(...stable.map(f => f.length));
     for (let k = longest; k >= 1; k--) {
@@ -1520,6 +1532,13 @@ class FunctionAnalysis {
       }
     });
   }
+}
+
+function valueSignature(s: State): string {
+  const parts: string[] = [];
+  for (const [k, v] of s.vars) parts.push(`${k}=${v.join(',')}`);
+  for (const [k, st] of s.status) parts.push(`${k}#${st.bits}`);
+  return parts.sort().join(';');
 }
 
 /** Rank of each node in reverse postorder from the entry (unreachable nodes last). */
