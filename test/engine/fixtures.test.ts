@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initParser } from '../../server/src/engine';
@@ -20,6 +21,18 @@ describe('fixture suite: every /* expect: rule */ line is reported and nothing e
   it.each(units.map(u => [u.name, u] as const))('%s', (_name, unit) => {
     const expected = expectedFindings(unit.files, root);
     const actual = actualFindings(unit, root);
+    expect(actual.lines, actual.messages.join('\n')).toEqual(expected);
+  });
+});
+
+describe('the bundled example extension (examples/spam)', () => {
+  it('reports exactly the bugs its sources announce', () => {
+    const exampleRoot = join(__dirname, '..', '..', 'examples');
+    const dir = join(exampleRoot, 'spam');
+    const unit = { name: 'spam', files: readdirSync(dir).filter(f => /\.[ch]$/.test(f)).sort().map(f => join(dir, f)) };
+    const expected = expectedFindings(unit.files, exampleRoot);
+    expect(expected.length).toBeGreaterThanOrEqual(8);
+    const actual = actualFindings(unit, exampleRoot);
     expect(actual.lines, actual.messages.join('\n')).toEqual(expected);
   });
 });

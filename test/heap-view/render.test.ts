@@ -20,6 +20,12 @@ import { heapViewHtml, makeNonce } from '../../client/src/heap-view/html';
 import type { SimulateHeapResult } from '../../server/src/lsp/protocol/heap';
 import { simulateHeap } from '../../server/src/lsp/simulate-heap';
 
+// Browser globals inside page.evaluate callbacks (the project compiles without the DOM library).
+declare const window: any;
+declare const document: any;
+declare const requestAnimationFrame: (f: (t: number) => void) => number;
+declare const getComputedStyle: (e: unknown) => any;
+
 const CHROMIUM = process.env.HEAPLINT_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
@@ -148,7 +154,7 @@ async function poolsOnCanvas(page: Page): Promise<{ used: number; arenas: number
   return page.evaluate(() => {
     const hv = (window as unknown as { heapView: any }).heapView;
     const model = hv.model;
-    const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+    const canvas = document.getElementById('canvas');
     const ctx = canvas.getContext('2d')!;
     const rect = canvas.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
@@ -156,7 +162,7 @@ async function poolsOnCanvas(page: Page): Promise<{ used: number; arenas: number
     const probe = document.createElement('canvas').getContext('2d')!;
     probe.fillStyle = bg;
     probe.fillRect(0, 0, 1, 1);
-    const unused = Array.from(probe.getImageData(0, 0, 1, 1).data.slice(0, 3));
+    const unused = Array.from(probe.getImageData(0, 0, 1, 1).data.slice(0, 3)) as number[];
     const arenas = model.liveArenas();
     const perArena: number[] = [];
     let used = 0;
@@ -167,7 +173,7 @@ async function poolsOnCanvas(page: Page): Promise<{ used: number; arenas: number
         // the class bar along the pool's top edge is drawn only for pools in use
         const x = Math.round((r.x - rect.left + r.w / 2) * dpr);
         const y = Math.round((r.y - rect.top + 1) * dpr);
-        const px = Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3));
+        const px = Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3)) as number[];
         if (px.some((v, i) => Math.abs(v - unused[i]) > 6)) n++;
       }
       perArena.push(n);
@@ -221,7 +227,7 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
     try {
       const final = recorded.final;
       const poolsInUse = final.classes.reduce((n, c) => n + c.pools, 0);
-      const totals = await page.$eval('#totals', (e) => ({ ...(e as HTMLElement).dataset }));
+      const totals = await page.$eval('#totals', (e) => ({ ...(e as any).dataset }));
       expect(totals).toMatchObject({
         arenas: String(final.arenas.current),
         pools: String(poolsInUse),
@@ -237,7 +243,7 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
       // blocks are coloured by family: the 112-byte pool (pool 3) holds PyMem blocks
       const colours = await page.evaluate(() => {
         const hv = (window as unknown as { heapView: any }).heapView;
-        const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+        const canvas = document.getElementById('canvas');
         const box = canvas.getBoundingClientRect();
         const at = (row: number, k: number, j: number) => {
           const p = hv.blockPoint(row, k, j);
@@ -272,14 +278,14 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
     const { page, problems } = await open(recorded);
     try {
       await page.click('#first');
-      expect(await page.$eval('#totals', (e) => (e as HTMLElement).dataset.pools)).toBe('0');
+      expect(await page.$eval('#totals', (e) => (e as any).dataset.pools)).toBe('0');
       await page.click('#next');
       expect(await page.textContent('#step-label')).toContain('line 26');
       const posted = () => page.evaluate(() => (window as unknown as { __heapViewPosted: { type: string; line?: number }[] }).__heapViewPosted.slice());
       await expect.poll(async () => (await posted()).some((m) => m.type === 'line' && m.line === 26)).toBe(true);
       // the slider to the middle: the model agrees with the DOM
       await page.$eval('#slider', (s) => {
-        const el = s as HTMLInputElement;
+        const el = s as any;
         el.value = String(Math.floor(Number(el.max) / 2));
         el.dispatchEvent(new Event('input'));
       });
@@ -321,7 +327,7 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(bg).toBe('rgb(30, 30, 30)');
       const pixel = await page.evaluate(() => {
-        const c = document.getElementById('canvas') as HTMLCanvasElement;
+        const c = document.getElementById('canvas');
         return Array.from(c.getContext('2d')!.getImageData(2, 2, 1, 1).data.slice(0, 3));
       });
       expect(pixel).toEqual([30, 30, 30]);
@@ -397,7 +403,7 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
       expect(t.draw).toBeLessThan(200);
       expect(t.playLongestFrame).toBeLessThan(500);
       await page.click('#last');
-      const pools = await page.$eval('#totals', (e) => (e as HTMLElement).dataset.pools);
+      const pools = await page.$eval('#totals', (e) => (e as any).dataset.pools);
       expect(Number(pools)).toBe(big.final.classes.reduce((n, c) => n + c.pools, 0));
       expect(problems).toEqual([]);
     } finally {

@@ -269,7 +269,11 @@ export class LspClient {
       if (doc && p.version !== undefined && p.version !== doc.version) return false;
       return check(p.diagnostics);
     };
-    await this.waitFor(`diagnostics for ${uri}${doc ? ` v${doc.version}` : ''}`, ok, ms);
+    await this.waitFor(`diagnostics for ${uri}${doc ? ` v${doc.version}` : ''}`, ok, ms).catch(err => {
+      const last = this.diagnostics.get(uri);
+      const seen = last ? `last published (v${last.version}): ${last.diagnostics.map(d => `${d.range.start.line + 1}: ${d.code}: ${d.message}`).join(' | ') || 'none'}` : 'nothing published';
+      throw new Error(`${(err as Error).message}\n${seen}`);
+    });
     return this.diagnostics.get(uri)!.diagnostics;
   }
 

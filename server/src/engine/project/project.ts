@@ -330,9 +330,11 @@ function inErrorNode(n: Syntax): boolean {
   return false;
 }
 
+const call = (name: string) => (name.includes('(') ? name : `${name}()`);
+
 export function describeAlloc(a: AllocFact): string {
-  if (a.via.length === 0) return `${a.api}()`;
-  return `${a.via[0]}() (which allocates with ${a.api}())`;
+  if (a.via.length === 0) return call(a.api);
+  return `${a.via[0]}() (which allocates with ${call(a.api)})`;
 }
 
 export function describeRelease(api: string, via: string[]): string {
