@@ -69,7 +69,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   if (v.validate('https://heaplint.dev/schema/heaplint.schema.json', data)) return { config: data as WorkspaceConfig, problems: [] };
   const errors = v.errors ?? [];
   const problems = errors
-    .filter(e => e.keyword !== 'if')
+    .filter(e => e.keyword !== 'if' && !(e.instancePath === '/rules' && (e as { propertyName?: string }).propertyName))
     .map(e => ({ file, path: e.instancePath || '/', message: describe(e), line: locate(text, e.instancePath) }));
   return { config: prune(data as Record<string, unknown>, errors), problems: dedupe(problems) };
 }
@@ -95,8 +95,9 @@ function prune(data: Record<string, unknown>, errors: ErrorObject[]): WorkspaceC
     if ((top === 'families' || top === 'functions') && parts.length >= 2) {
       if (!badItems.has(top)) badItems.set(top, new Set());
       badItems.get(top)!.add(Number(parts[1]));
-    } else if (top === 'rules' && e.keyword === 'propertyNames') {
-      const name = (e.params as { propertyName: string }).propertyName;
+    } else if (top === 'rules' && parts.length === 1 && (e.keyword === 'propertyNames' || (e as { propertyName?: string }).propertyName)) {
+      // a bad rule id: drop that entry only (ajv reports it once as propertyNames, once with propertyName set)
+      const name = (e as { propertyName?: string }).propertyName ?? (e.params as { propertyName: string }).propertyName;
       const rules = { ...(out.rules as Record<string, unknown>) };
       delete rules[name];
       out.rules = rules;

@@ -176,6 +176,26 @@ error:
     expect(r.notes.some((n) => n.kind === 'branch' && n.line === 7)).toBe(true);
   });
 
+  it('skips a branch that only continues the loop, and reallocs from NULL without a note', () => {
+    const c = `
+void f(const char *data, long n) {
+    long *ends = NULL;
+    long count = 0, cap = 0;
+    for (long i = 0; i < n; i++) {
+        if (data[i] != '\\n')
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            ends = PyMem_Realloc(ends, cap * sizeof(*ends));
+        }
+        ends[count++] = i;
+    }
+    PyMem_Free(ends);
+}`;
+    const r = check(c, 'f', ['ends = PyMem_Realloc(NULL, 128) @10', 'PyMem_Free(ends) @14']);
+    expect(r.notes.map((n) => n.kind)).toEqual(['loop']);
+  });
+
   it('continues at a top-level label after goto, as cleanup code is usually written', () => {
     const c = `
 int f(void) {

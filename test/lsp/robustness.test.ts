@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancellationTokenSource, DiagnosticSeverity, HoverRequest, WorkDoneProgressCancelNotification } from 'vscode-languageserver-protocol';
 import type { ScanResult } from '../../server/src/lsp/protocol';
-import { LspClient, locate, scratch } from './lsp-client';
+import { LspClient, locate, scratch, uriOf } from './lsp-client';
 
 const BUGGY_FUNCTION = (i: number) => `
 static PyObject *
@@ -53,7 +53,7 @@ describe('language server: robustness', () => {
     const ms = performance.now() - t0;
     expect(diags.filter(d => d.code === 'mixed-heap')).toHaveLength(Math.ceil(i / 100));
     const last = locate(text, `fn_${i - 1}(`);
-    const h = await c.hover(uri, last.line + 3, 17); // PyMem_Malloc in the last function
+    const h = await c.hover(uri, last.line + 2, 20); // PyMem_Malloc in the last function
     expect(c.hoverText(h)).toContain('PyMem_Malloc');
     // an edit at the end of the file
     c.change(uri, [{ range: { start: { line: lines - 1, character: 0 }, end: { line: lines - 1, character: 0 } }, text: '/* end */\n' }]);
@@ -62,14 +62,29 @@ describe('language server: robustness', () => {
     c.close(uri);
   });
 
-  it('turns a file of random bytes into one diagnostic', async () => {
-    const uri = c.open(join(dir, 'random.c'), randomBytes(64 * 1024).toString('latin1').replace(/\0/g, '\u0001') + '\0');
+  it('turns a file of random bytes into one diagnostic, open or only on disk', async () => {
+    const bytes = randomBytes(64 * 1024);
+    const uri = c.open(join(dir, 'random.c'), bytes.toString('utf8'));
     const diags = await c.diagnosticsFor(uri);
     expect(diags).toHaveLength(1);
     expect(diags[0].severity).toBe(DiagnosticSeverity.Warning);
     expect(diags[0].message).toMatch(/heaplint: .*binary/);
     await alive(c, uri);
     c.close(uri);
+
+    const folder = scratch('random-on-disk');
+    writeFileSync(join(folder, 'noise.h'), bytes);
+    writeFileSync(join(folder, 'ok.c'), '#include "noise.h"\nint ok(void) { return 0; }\n');
+    const c2 = await LspClient.start({ folders: [folder], settings: { debounceMs: 0 } });
+    try {
+      await c2.progressEnded();
+      expect(await c2.request<ScanResult>('heaplint/scanWorkspace')).toMatchObject({ files: 2 });
+      const onDisk = await c2.diagnosticsFor(uriOf(join(folder, 'noise.h')));
+      expect(onDisk.map(d => d.message)).toEqual([expect.stringMatching(/binary/)]);
+      await alive(c2, uriOf(join(folder, 'ok.c')));
+    } finally {
+      await c2.stop();
+    }
   });
 
   it('survives garbage text and pathological nesting', async () => {

@@ -4,7 +4,7 @@
  *
  * Messages from the extension: {type:'load', result} (a SimulateHeapResult), {type:'busy', message},
  * {type:'error', message}. Messages to it: {type:'ready'}, {type:'line', line} (highlight in the
- * editor), {type:'reveal', line} (open the line), {type:'resimulate', defaultSize, python},
+ * editor), {type:'reveal', line} (open the line), {type:'resimulate', defaultSize, python, arenaAlignment},
  * {type:'openTrace'}. Plain DOM and one canvas; no framework, nothing fetched.
  */
 (function () {
@@ -121,6 +121,7 @@
       if (v === result.python || v === result.python.split('.').slice(0, 2).join('.')) o.selected = true;
       py.appendChild(o);
     }
+    $('alignment').value = result.geometry.arenaAlignment || 'aligned';
     const isC = result.source === 'c-function';
     $('size-control').hidden = !isC;
     $('open-trace').hidden = !isC || !result.heaptrace;
@@ -616,12 +617,13 @@
     });
     const resim = () => {
       const size = Number($('default-size').value);
-      vscode.postMessage({ type: 'resimulate', defaultSize: size > 0 ? size : undefined, python: $('python').value });
+      vscode.postMessage({ type: 'resimulate', defaultSize: size > 0 ? size : undefined, python: $('python').value, arenaAlignment: $('alignment').value });
       $('busy').hidden = false;
       $('busy').textContent = 'Simulating…';
     };
     $('python').addEventListener('change', resim);
     $('default-size').addEventListener('change', resim);
+    $('alignment').addEventListener('change', resim);
     $('open-trace').addEventListener('click', () => vscode.postMessage({ type: 'openTrace' }));
     $('heap').addEventListener('scroll', requestDraw);
     const canvas = $('canvas');

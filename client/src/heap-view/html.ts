@@ -45,6 +45,7 @@ export function heapViewHtml(p: HeapViewPage): string {
   <div class="controls">
     <label>Version <select id="python" aria-label="CPython version"></select></label>
     <label id="size-control" hidden>Unknown sizes <input id="default-size" type="number" min="1" max="1048576" value="64" aria-label="bytes assumed for sizes that are not constant"> bytes</label>
+    <label>Arenas <select id="alignment" aria-label="arena alignment"><option value="aligned">pool-aligned</option><option value="misaligned">misaligned (one pool lost)</option></select></label>
     <label>Colour by <select id="colour-by"><option value="family">family</option><option value="class">size class</option></select></label>
     <button id="open-trace" hidden title="Open the extracted trace as a .heaptrace document">Open as trace</button>
   </div>

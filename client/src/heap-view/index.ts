@@ -27,13 +27,14 @@ interface Request {
   position?: { line: number; character: number };
   defaultSize?: number;
   python?: string;
+  arenaAlignment?: 'aligned' | 'misaligned';
 }
 
 type FromView =
   | { type: 'ready' }
   | { type: 'line'; line: number }
   | { type: 'reveal'; line: number }
-  | { type: 'resimulate'; defaultSize?: number; python?: string }
+  | { type: 'resimulate'; defaultSize?: number; python?: string; arenaAlignment?: 'aligned' | 'misaligned' }
   | { type: 'openTrace' };
 
 class HeapViewPanel {
@@ -82,7 +83,7 @@ class HeapViewPanel {
     this.request = req;
     const generation = ++this.generation;
     void this.panel.webview.postMessage({ type: 'busy', message: 'Simulating…' });
-    const params: SimulateHeapParams = { uri: req.uri, position: req.position, defaultSize: req.defaultSize, python: req.python };
+    const params: SimulateHeapParams = { uri: req.uri, position: req.position, defaultSize: req.defaultSize, python: req.python, arenaAlignment: req.arenaAlignment };
     let result: SimulateHeapResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'HeapLint: simulating the heap' }, () =>
@@ -111,7 +112,14 @@ class HeapViewPanel {
         void this.reveal(m.line);
         break;
       case 'resimulate':
-        if (this.request) void this.simulate({ ...this.request, defaultSize: m.defaultSize ?? this.request.defaultSize, python: m.python ?? this.request.python });
+        if (this.request) {
+          void this.simulate({
+            ...this.request,
+            defaultSize: m.defaultSize ?? this.request.defaultSize,
+            python: m.python ?? this.request.python,
+            arenaAlignment: m.arenaAlignment ?? this.request.arenaAlignment,
+          });
+        }
         break;
       case 'openTrace':
         if (this.result?.heaptrace) {

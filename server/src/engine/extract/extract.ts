@@ -496,17 +496,26 @@ class Extractor {
     return !!tn && this.allocated.has(tn.name);
   }
 
+  /** The statement leaves the function, or skips the rest of the loop it is in (break, continue). */
   private exits(n: Syntax): boolean {
     let found = false;
+    const inner = new Set<Syntax>();
     walk(n, (x) => {
       if (found) return false;
+      if (x !== n && (x.type === 'for_statement' || x.type === 'while_statement' || x.type === 'do_statement' || x.type === 'switch_statement')) inner.add(x);
       if (x.type === 'return_statement' || x.type === 'goto_statement') found = true;
+      else if ((x.type === 'break_statement' || x.type === 'continue_statement') && !this.insideAny(x, inner)) found = true;
       else if (x.type === 'call_expression') {
         const f = child(x, 'function');
         if (f?.type === 'identifier' && this.model.noreturn.has(textOf(f, this.src))) found = true;
       }
     });
     return found;
+  }
+
+  private insideAny(x: Syntax, containers: Set<Syntax>): boolean {
+    for (let p = x.parent; p; p = p.parent) if (containers.has(p)) return true;
+    return false;
   }
 
   private hasHeapCall(n: Syntax): boolean {
@@ -1099,7 +1108,7 @@ class Extractor {
         const ptrArg = api.ptrArg ?? 0;
         const p = args[ptrArg];
         const source = p ? this.lookup(p) : undefined;
-        const isNull = !p || unwrap(p).type === 'null' || (unwrap(p).type === 'identifier' && unwrap(p).text === 'NULL');
+        const isNull = !p || unwrap(p).type === 'null' || (unwrap(p).type === 'identifier' && unwrap(p).text === 'NULL') || (!source && this.num(p) === 0);
         let size: number | undefined;
         let unknown: string[] = [];
         if (api.sizeArgs?.length) ({ size, unknown } = this.sizeOfCall(n, api, args));
