@@ -87,6 +87,9 @@ export async function heapViewSteps({ page, check, expect, runCommand, goTo, sho
     await page.locator('.tabs-container .tab.active', { hasText: HEAP_VIEW_FILE }).waitFor();
     await page.locator('.editor-instance .view-lines', { hasText: 'fill_cache' }).first().waitFor();
     await goTo(allocLine, allocCol);
+    // more room for the view in the screenshot: hide the bottom panel if an earlier step opened it
+    if (await page.locator('.part.panel').first().isVisible().catch(() => false)) await page.keyboard.press('Control+J');
+    await goTo(allocLine, allocCol);
     await runCommand('HeapLint: Simulate Heap for Current Function');
     await page.locator('.tabs-container .tab', { hasText: 'Heap View' }).first().waitFor();
     const view = heapFrame(page);

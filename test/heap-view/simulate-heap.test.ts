@@ -77,6 +77,13 @@ describe('heaplint/simulateHeap', () => {
     expect(r.notes[0].message).toMatch(/free-threaded/);
   });
 
+  it('simulates misaligned arenas on request (one pool lost per arena)', async () => {
+    const r = await simulateHeap({ uri: 'file:///ws/t.heaptrace', arenaAlignment: 'misaligned' }, 'a = PyObject_Malloc(8)\n', 'heaptrace', undefined);
+    expect(r.geometry.arenaAlignment).toBe('misaligned');
+    expect(r.final.unusedPools).toBe(62);
+    expect(r.final.bytes.arenaAlignment).toBe(16384);
+  });
+
   it('explains why nothing can be simulated', async () => {
     const outside = await simulateHeap({ uri: 'file:///ws/m.c', position: { line: 0, character: 0 } }, C, 'c', { model });
     expect(outside.error).toMatch(/not inside a function/);

@@ -25,6 +25,10 @@ export interface ProjectOptions {
   budget?: number;
   /** Only report findings in these files (the others still feed summaries). */
   reportOnly?: Set<string>;
+  /** Summaries of functions defined outside the files given (another worker's share). */
+  imports?: Map<string, Summary>;
+  /** Leave field-family-conflict to the caller, which sees every worker's field events. */
+  deferFieldConflicts?: boolean;
 }
 
 export interface ProjectStats {
@@ -43,7 +47,58 @@ export interface UnusedSuppression {
   rules: string[] | null;
 }
 
+/** A struct field written with a block of some family (for field-family-conflict across functions). */
+export interface FieldAssign {
+  key: string;
+  alloc: AllocFact;
+  fn: string;
+  file: string;
+  range: Range;
+}
+
+/** A struct field's incoming value released (for field-family-conflict across functions). */
+export interface FieldRelease {
+  key: string;
+  api: string;
+  family: string;
+  via: string[];
+  fn: string;
+  fnName: string;
+  file: string;
+  range: Range;
+  callee: Range;
+  report: boolean;
+}
+
+/** Releases of a field whose family differs from the family another function assigned to it. */
+export function fieldConflicts(assigns: FieldAssign[], releases: FieldRelease[], opts: ProjectOptions, releaseOf: (family: string) => string | undefined): Finding[] {
+  const out: Finding[] = [];
+  const sev = severityOf(fieldFamilyConflict.id, fieldFamilyConflict.severity, opts);
+  if (!sev) return out;
+  const byKey = new Map<string, FieldAssign[]>();
+  for (const a of assigns) {
+    if (!byKey.has(a.key)) byKey.set(a.key, []);
+    byKey.get(a.key)!.push(a);
+  }
+  for (const r of releases) {
+    if (!r.report) continue;
+    const other = (byKey.get(r.key) ?? []).find(a => a.fn !== r.fn && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?');
+    if (!other) continue;
+    const field = r.key.split('.').pop();
+    const right = releaseOf(other.alloc.family);
+    out.push({
+      rule: fieldFamilyConflict.id, severity: sev, file: r.file, range: r.range, function: r.fnName,
+      message: `field '${r.key}' holds memory allocated by ${describeAlloc(other.alloc)} in ${other.fn.split('#').pop()}() (${other.file.split('/').pop()}:${other.range.startLine + 1}) but is released here by ${describeRelease(r.api, r.via)}; release it with ${right ?? 'the matching deallocator'}()`,
+      related: [{ file: other.file, range: other.range, message: `'${field}' assigned from ${describeAlloc(other.alloc)} here` }],
+      fix: r.via.length === 0 && right ? { replace: r.callee, with: right } : undefined,
+    });
+  }
+  return out;
+}
+
 export interface ProjectResult {
+  fieldAssigns: FieldAssign[];
+  fieldReleases: FieldRelease[];
   findings: Finding[];
   problems: FileProblem[];
   unusedSuppressions: UnusedSuppression[];
@@ -73,6 +128,20 @@ interface FnEntry {
 }
 
 const DEFAULT_BUDGET = 20_000;
+
+/** Text a lazily converted function was parsed from (it is not the file's text). */
+const materialisedSource = new WeakMap<FunctionInfo, string>();
+
+/** Macro pseudo-functions per file, parsed once per file version. */
+const macroCache = new WeakMap<ParsedFile, Map<string, { info: FunctionInfo; text: string; analysed: string; facts: FileFacts }>>();
+
+/** Per-function results kept with the function's syntax, reused while nothing they depend on changed. */
+const memos = new WeakMap<FunctionInfo, { key: string; result: ReturnType<typeof analyzeFunction> }>();
+
+function summaryFingerprint(s: Summary | undefined): string {
+  if (!s) return '-';
+  return JSON.stringify(s, (_k, v) => (v instanceof Set ? [...v] : v));
+}
 const SEED_KINDS = new Set(['alloc', 'realloc', 'free', 'result', 'out-alloc']);
 
 function isBinary(text: string): boolean {
@@ -153,11 +222,11 @@ function countLines(text: string): number {
 
 export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): ProjectResult {
   const model = opts.model;
-  const index = new ProjectIndex(parsed, model);
+  const index = new ProjectIndex(parsed, model, opts.imports);
   const findings: Finding[] = [];
   const problems: FileProblem[] = [];
-  const fieldAssigns: { key: string; alloc: AllocFact; fn: string; file: string; range: Range }[] = [];
-  const fieldReleases: { key: string; api: string; family: string; via: string[]; fn: FnEntry; site: number; node: Syntax }[] = [];
+  const fieldAssigns: FieldAssign[] = [];
+  const fieldReleases: FieldRelease[] = [];
   const summaries = new Map<string, Summary>();
   let analysed = 0;
   let gaveUp = 0;
@@ -172,8 +241,12 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
     const ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
     let result;
     const started = performance.now();
+    // unchanged body and unchanged callee summaries: the last result still holds
+    const memoKey = index.memoKey(entry, ctx);
+    const memo = memos.get(entry.info);
     try {
-      result = analyzeFunction(ctx);
+      result = memo && memo.key === memoKey ? memo.result : analyzeFunction(ctx);
+      memos.set(entry.info, { key: memoKey, result });
       const ms = performance.now() - started;
       if (process.env.HEAPLINT_SLOW && ms > Number(process.env.HEAPLINT_SLOW)) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
     } catch (err) {
@@ -195,7 +268,9 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
       }
       if (e.kind === 'field-release') {
         const node = result.sites.get(e.site);
-        if (node) fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry, site: e.site, node });
+        if (node && !inErrorNode(node)) {
+          fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report });
+        }
         continue;
       }
       if (!report) continue;
@@ -204,28 +279,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
     }
   }
 
-  // field-family-conflict: a field's family assigned in one function, released as another elsewhere
-  const assignsByKey = new Map<string, typeof fieldAssigns>();
-  for (const a of fieldAssigns) {
-    if (!assignsByKey.has(a.key)) assignsByKey.set(a.key, []);
-    assignsByKey.get(a.key)!.push(a);
-  }
-  for (const r of fieldReleases) {
-    if (opts.reportOnly && !opts.reportOnly.has(r.fn.file.path)) continue;
-    const other = (assignsByKey.get(r.key) ?? []).find(a => a.fn !== r.fn.key && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?');
-    if (!other) continue;
-    if (inErrorNode(r.node)) continue;
-    const sev = severityOf(fieldFamilyConflict.id, fieldFamilyConflict.severity, opts);
-    if (!sev) continue;
-    const field = r.key.split('.').pop();
-    const right = index.releaseOf(other.alloc.family);
-    findings.push({
-      rule: fieldFamilyConflict.id, severity: sev, file: r.fn.file.path, range: rangeOf(r.node), function: r.fn.info.name,
-      message: `field '${r.key}' holds memory allocated by ${describeAlloc(other.alloc)} in ${other.fn.split('#').pop()}() (${other.file.split('/').pop()}:${other.range.startLine + 1}) but is released here by ${describeRelease(r.api, r.via)}; release it with ${right ?? 'the matching deallocator'}()`,
-      related: [{ file: other.file, range: other.range, message: `'${field}' assigned from ${describeAlloc(other.alloc)} here` }],
-      fix: r.via.length === 0 && right ? { replace: calleeRange(r.node), with: right } : undefined,
-    });
-  }
+  if (!opts.deferFieldConflicts) findings.push(...fieldConflicts(fieldAssigns, fieldReleases, opts, f => index.releaseOf(f)));
 
   // tp_free slots that do not match the type's GC flag
   for (const file of parsed) {
@@ -253,7 +307,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   const deduped = applySuppressions(dedupe(findings), parsed, unusedSuppressions);
   deduped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
   return {
-    findings: deduped, problems, unusedSuppressions, summaries,
+    findings: deduped, problems, unusedSuppressions, summaries, fieldAssigns, fieldReleases,
     stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed, gaveUp, parseMs: 0, analysisMs: 0 },
   };
 }
@@ -398,7 +452,7 @@ class ProjectIndex {
   private readonly entries: FnEntry[] = [];
   readonly functionCount: number;
 
-  constructor(private readonly files: ParsedFile[], private readonly model: Model) {
+  constructor(private readonly files: ParsedFile[], private readonly model: Model, private readonly imports?: Map<string, Summary>) {
     for (const f of files) {
       for (const [k, v] of f.facts.structs) if (!this.structs.has(k) || this.structs.get(k)!.size < v.size) this.structs.set(k, v);
       this.globals.set(f.path, f.facts.globals);
@@ -409,7 +463,7 @@ class ProjectIndex {
       for (const n of f.facts.pythonFacing) this.pythonFacing.add(n);
       for (const a of f.facts.attributes) this.addAttribute(a.fn, a.kind, a.family, a.dealloc, a.argIndex);
       for (const info of f.facts.functions) {
-        const entry: FnEntry = { key: info.isStatic ? `${f.path}#${info.name}` : info.name, info, file: f, relevant: false };
+        const entry: FnEntry = { key: info.isStatic ? `${f.path}#${info.name}` : info.name, info, file: f, relevant: false, source: materialisedSource.get(info) };
         this.entries.push(entry);
         if (info.isStatic) {
           if (!this.staticFns.has(f.path)) this.staticFns.set(f.path, new Map());
@@ -472,6 +526,26 @@ class ProjectIndex {
       }
     }
     for (const p of pseudo) {
+      if (!macroCache.has(p.file)) macroCache.set(p.file, new Map());
+      const cache = macroCache.get(p.file)!;
+      const cacheKey = `${p.name}(${p.params.join(',')})${p.body}`;
+      let cached = cache.get(cacheKey);
+      if (!cached) {
+        cached = this.parseMacro(p);
+        if (!cached) continue;
+        cache.set(cacheKey, cached);
+      }
+      const { info, text, analysed, facts } = cached;
+      const entry: FnEntry = { key: `${p.file.path}#m:${p.name}`, info, file: { path: p.file.path, text, analysed, facts }, relevant: false };
+      this.entries.push(entry);
+      if (!this.fileMacros.has(p.file.path)) this.fileMacros.set(p.file.path, new Map());
+      this.fileMacros.get(p.file.path)!.set(p.name, entry);
+      if (p.file.path.endsWith('.h') && !this.globalMacros.has(p.name)) this.globalMacros.set(p.name, entry);
+    }
+  }
+
+  private parseMacro(p: { file: ParsedFile; name: string; params: string[]; body: string }): { info: FunctionInfo; text: string; analysed: string; facts: FileFacts } | undefined {
+    {
       const statement = /^(do\b|\{)/.test(p.body) || p.body.includes(';');
       const params = p.params.map(x => `void *${x}`).join(', ') || 'void';
       const text = statement ? `void __hl_macro(${params}) { ${p.body}; }` : `void *__hl_macro(${params}) { return (${p.body}); }`;
@@ -482,18 +556,14 @@ class ProjectIndex {
         root = toSyntax(tree, analysed);
         tree.delete();
       } catch {
-        continue;
+        return undefined;
       }
       const facts = readFacts(root, analysed, p.file.path, this.model);
       const info = facts.functions[0];
-      if (!info || info.broken) continue;
+      if (!info || info.broken) return undefined;
       info.name = p.name;
       info.macro = true;
-      const entry: FnEntry = { key: `${p.file.path}#m:${p.name}`, info, file: { path: p.file.path, text, analysed, facts }, relevant: false };
-      this.entries.push(entry);
-      if (!this.fileMacros.has(p.file.path)) this.fileMacros.set(p.file.path, new Map());
-      this.fileMacros.get(p.file.path)!.set(p.name, entry);
-      if (p.file.path.endsWith('.h') && !this.globalMacros.has(p.name)) this.globalMacros.set(p.name, entry);
+      return { info, text, analysed, facts };
     }
   }
 
@@ -546,6 +616,18 @@ class ProjectIndex {
     }
   }
 
+  memoKey(e: FnEntry, ctx: FlowContext): string {
+    const parts: string[] = [String(ctx.errorReturn), JSON.stringify(ctx.deallocOf ?? null), String(ctx.budget)];
+    for (const m of [...e.info.mentions].sort()) {
+      const callee = this.resolveFn(m, e.file.path);
+      const s = callee ? (callee === e ? undefined : callee.summary) : this.imports?.get(m);
+      if (s) parts.push(`${m}:${summaryFingerprint(s)}`);
+      const api = this.api(m, e.file.path);
+      if (api) parts.push(`${m}@${api.kind}/${api.family ?? ''}`);
+    }
+    return parts.join('\n');
+  }
+
   /** Converts a body skipped at parse time: the function alone is parsed again, at its own offsets. */
   materialize(e: FnEntry): void {
     const text = e.file.analysed;
@@ -562,7 +644,13 @@ class ProjectIndex {
     const facts = readFacts(root, padded, e.file.path, this.model);
     const fresh = facts.functions.find(f => f.name === e.info.name);
     if (fresh) {
-      e.info = { ...fresh, isStatic: e.info.isStatic };
+      const info = { ...fresh, isStatic: e.info.isStatic };
+      // keep it with the file, so later analyses (and their memos) reuse this syntax
+      const list = e.file.facts.functions;
+      const i = list.indexOf(e.info);
+      if (i >= 0) list[i] = info;
+      materialisedSource.set(info, padded);
+      e.info = info;
       e.source = padded;
     }
   }
@@ -570,7 +658,7 @@ class ProjectIndex {
   mentionsExceptionSetter(e: FnEntry): boolean {
     for (const m of e.info.mentions) {
       if (this.model.exceptionSetters.test(m) || this.model.exceptionSetterHint.test(m)) return true;
-      if (this.resolveFn(m, e.file.path)?.summary?.setsException) return true;
+      if ((this.resolveFn(m, e.file.path)?.summary ?? this.imports?.get(m))?.setsException) return true;
     }
     return false;
   }
@@ -585,10 +673,9 @@ class ProjectIndex {
       const api = this.api(m, e.file.path);
       if (api?.kind === 'gil-release') gil = true;
       const callee = this.resolveFn(m, e.file.path);
-      if (callee && callee !== e) {
-        if (summaryMatters(callee.summary)) return true;
-        if (callee.summary?.requiresGil) gilCallee = true;
-      }
+      const summary = callee ? (callee !== e ? callee.summary : undefined) : this.imports?.get(m);
+      if (summaryMatters(summary)) return true;
+      if (summary?.requiresGil) gilCallee = true;
     }
     return gil && gilCallee;
   }
@@ -661,7 +748,7 @@ class ProjectIndex {
       api: name => this.api(name, file),
       summary: name => {
         const e = this.resolveFn(name, file);
-        if (!e) return undefined;
+        if (!e) return this.imports?.get(name);
         return e.summary ?? (e.relevant ? { ...emptyUnknown(name) } : undefined);
       },
       structFields: t => this.structs.get(t),
