@@ -28,6 +28,7 @@ export interface Model {
   noreturn: Set<string>;
   refcountReleases: Set<string>;
   pythonFacingTables: Set<string>;
+  nonCapturing: Set<string>;
 }
 
 /** Merges model files in order; later files (the workspace's) override earlier entries of the same name. */
@@ -52,6 +53,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
   const noreturn = new Set<string>();
   const refcountReleases = new Set<string>();
   const pythonFacingTables = new Set<string>();
+  const nonCapturing = new Set<string>();
 
   for (const file of files) {
     for (const f of file.families ?? []) families.set(f.id, f);
@@ -80,6 +82,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
     for (const n of file.noreturnFunctions ?? []) noreturn.add(n);
     for (const n of file.refcountReleases ?? []) refcountReleases.add(n);
     for (const n of file.pythonFacingTables ?? []) pythonFacingTables.add(n);
+    for (const n of file.nonCapturing ?? []) nonCapturing.add(n);
   }
   units.sort((a, b) => b.unit.length - a.unit.length);
   const hint = exceptionSetterHint.startsWith('(?i)') ? new RegExp(exceptionSetterHint.slice(4), 'i') : new RegExp(exceptionSetterHint);
@@ -87,7 +90,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
     python: target, families, apis, absentApis, borrowedFields, statementMacros, memberMacros, typeWrapperMacros,
     objectApi: new RegExp(objectApi), objectType: new RegExp(objectType), exceptionSetters: new RegExp(exceptionSetters),
     exceptionSetterHint: hint, parsers, units, unitIgnored: new Set(ignored.split('')),
-    returnMacros, headInitMacros, noreturn, refcountReleases, pythonFacingTables,
+    returnMacros, headInitMacros, noreturn, refcountReleases, pythonFacingTables, nonCapturing,
   };
 }
 

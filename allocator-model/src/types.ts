@@ -71,6 +71,7 @@ export interface ModelFile {
   noreturnFunctions?: string[];
   refcountReleases?: string[];
   pythonFacingTables?: string[];
+  nonCapturing?: string[];
 }
 
 export type Severity = 'off' | 'info' | 'warning' | 'error';

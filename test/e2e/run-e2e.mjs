@@ -6,7 +6,7 @@
 //   1. the squiggle under the bad free()            5. the hover over free() explains the families
 //   2. the Problems row: message, rule id, line      6. the quick fix, applied from the editor, removes the finding
 //   3. the related location ("allocated here by …")  7. the server's log in "HeapLint: Show Output"
-//   4. the language status item
+//   4. the language status item                      8. a broken heaplint.json: schema and server problems
 // Screenshots go to docs/images/ (HEAPLINT_E2E_SHOTS to change). The last line is `N passed, N failed`;
 // the exit status is 0 only when every check passed. Prerequisites: `bash test/e2e/install.sh`.
 //
@@ -249,6 +249,28 @@ try {
     await output.waitFor();
     const text = await output.innerText();
     return JSON.stringify(text.split('\n').find(l => l.includes('heaplint language server')));
+  });
+
+  await check('heaplint.json checked against the schema and by the server', async () => {
+    // written last: heaplint.json changes the analysis of the folder
+    writeFileSync(
+      path.join(workspace, 'heaplint.json'),
+      '{\n  "python": "3.11",\n  "rules": { "leak": "loud" },\n  "functions": [{ "name": "arena_free", "kind": "frees", "family": "arena" }]\n}\n',
+    );
+    await page.keyboard.press('Escape');
+    // open it from the Explorer (Quick Open's file index may not have seen it yet)
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'heaplint.json' }).click();
+    await page.locator('.tabs-container .tab.active', { hasText: 'heaplint.json' }).waitFor();
+    await runCommand('View: Focus Problems');
+    const panel = page.locator('.markers-panel');
+    // the JSON language service, from the schema the manifest names (its $ref into model.schema.json included)
+    await panel.locator('.monaco-list-row', { hasText: '"frees"' }).first().or(panel.locator('.monaco-list-row', { hasText: 'Value is not accepted' }).nth(1)).waitFor();
+    // the language server's own report
+    await panel.locator('.monaco-list-row', { hasText: '/rules/leak' }).first().waitFor();
+    const text = await panel.innerText();
+    expect(!/Unable to load schema|can not be resolved/i.test(text), `schema not loaded: ${text}`);
+    await shot('editor-config.png');
+    return `${(text.match(/Value is not accepted/g) ?? []).length} schema problems, plus heaplint's`;
   });
 } catch (err) {
   results.push({ name: 'harness', ok: false });

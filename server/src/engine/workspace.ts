@@ -82,6 +82,24 @@ export class Workspace {
     return result;
   }
 
+  /**
+   * Markdown for a hover on a pointer expression at (line, col): what it holds there — family, state,
+   * where it was allocated or released, via which wrapper. Undefined when there is nothing to say.
+   */
+  describeAt(path: string, line: number, col: number): string | undefined {
+    const f = this.files.get(path);
+    if (!f) return undefined;
+    let offset = 0;
+    for (let l = 0; l < line; l++) {
+      const nl = f.text.indexOf('\n', offset);
+      if (nl < 0) return undefined;
+      offset = nl + 1;
+    }
+    offset += col;
+    const { parsed } = this.ensureParsed();
+    return analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }).probe;
+  }
+
   findingsFor(path: string): Finding[] {
     return this.analyze([path]).findings.filter(f => f.file === path);
   }

@@ -46,12 +46,16 @@ export interface FlowContext {
   deallocOf?: { typeName: string; gc: boolean };
   /** Family of objects a PyType_GenericAlloc(&T) / PyObject_New(.., &T) call makes, when T is known. */
   typeIsGc(name: string): boolean | undefined;
+  /** Offset of an expression to describe (hover): what it holds where it is evaluated. */
+  probe?: number;
   /** Returning NULL / -1 reports an error to Python (nomemory-not-set applies). */
   errorReturn: 'null' | 'minus-one' | undefined;
   budget: number;
 }
 
 export interface FlowResult {
+  /** Markdown describing the probed expression, when FlowContext.probe was set. */
+  probe?: string;
   events: FlowEvent[];
   summary: Summary;
   sites: Map<number, Syntax>;
@@ -160,24 +164,94 @@ class FunctionAnalysis {
     }
     if (!aborted) {
       this.reporting = true;
-      const dbg = (this.ctx as { debugLine?: number }).debugLine;
       for (const node of cfg.nodes) {
-        if (dbg !== undefined && 'n' in node.instr && (node.instr as { n: Syntax }).n.row + 1 === dbg) {
-          for (const s of inStates[node.id]) console.error(`node ${node.id} facts=${s.factsKey()} vars bytes=${s.vars.get('v:bytes')} gil=${s.gil} noMem=${s.noMem}`);
+        if (process.env.HEAPLINT_TRACE && 'n' in node.instr && (node.instr as { n: Syntax }).n.row + 1 === Number(process.env.HEAPLINT_TRACE)) {
+          for (const s of inStates[node.id]) console.error(`node ${node.id} facts=${s.factsKey()} ${[...s.vars].map(([k, v]) => `${k}=${v}`).join(' ')} | ${[...s.status].map(([k, v]) => `${k}#${v.bits}`).join(' ')}`);
         }
         for (const s of inStates[node.id]) this.transfer(node, new State(s));
       }
+      if (this.ctx.probe !== undefined) this.probeResult = this.describeAt(cfg, inStates, this.ctx.probe);
       this.summary.releases = [...this.releases.values()];
     } else {
       this.summary.unknown = true;
     }
-    return { events: aborted ? [] : this.events, summary: this.summary, sites: this.sites, aborted, cfg };
+    return { events: aborted ? [] : this.events, summary: this.summary, sites: this.sites, aborted, cfg, probe: this.probeResult };
   }
 
   // ---------------------------------------------------------------- fixpoint plumbing
 
   /** For each loop head, the variables assigned somewhere in its loop. */
   private readonly loopAssigned = new Map<number, Set<string>>();
+  private probeResult: string | undefined;
+
+  /** What the expression at `offset` holds on entry to the instruction that evaluates it, over all paths. */
+  private describeAt(cfg: Cfg, inStates: State[][], offset: number): string | undefined {
+    // the innermost lvalue-like expression around the offset
+    let target: Syntax | undefined;
+    walk(this.ctx.fn.body, n => {
+      if (offset < n.start || offset > n.end) return false;
+      if (n.type === 'identifier' || n.type === 'field_expression' || n.type === 'subscript_expression' || (n.type === 'pointer_expression' && n.op === '*')) target = n;
+    });
+    if (!target) return undefined;
+    if (target.type === 'identifier' && target.parent?.type === 'field_expression' && target.field === 'field') target = target.parent;
+    if (target.type === 'identifier' && target.parent?.type === 'call_expression' && target.field === 'function') return undefined;
+    // the instruction whose syntax encloses it most tightly
+    let best: { node: number; size: number } | undefined;
+    for (const node of cfg.nodes) {
+      const ins = node.instr;
+      const syn = ins.op === 'eval' || ins.op === 'decl' ? ins.n : ins.op === 'branch' ? ins.cond : ins.op === 'assign' ? ins.at : ins.op === 'return' && !ins.implicit ? ins.at : undefined;
+      if (!syn || syn.start > target.start || syn.end < target.end) continue;
+      const size = syn.end - syn.start;
+      if (!best || size < best.size) best = { node: node.id, size };
+    }
+    if (!best || inStates[best.node].length === 0) return undefined;
+    const text = this.src.slice(target.start, target.end);
+    const lines: string[] = [];
+    const seen = new Set<string>();
+    for (const s of inStates[best.node]) {
+      this.cur = new State(s);
+      const saved = this.events.length;
+      const v = this.evalQuiet(target);
+      this.events.length = saved;
+      for (const t of v) {
+        const d = this.describeTarget(t, this.cur);
+        if (d && !seen.has(d)) {
+          seen.add(d);
+          lines.push(`- ${d}`);
+        }
+      }
+    }
+    if (!lines.length) return undefined;
+    return [`**\`${text}\`** here ${lines.length > 1 ? 'may hold, depending on the path' : 'holds'}:`, ...lines].join('\n');
+  }
+
+  private describeTarget(t: string, st: State): string | undefined {
+    const c = t[0];
+    const line = (site: number | undefined) => (site === undefined ? '?' : String((this.sites.get(site)?.row ?? 0) + 1));
+    if (t === 'n') return 'NULL';
+    if (t === 'u') return undefined;
+    if (c === 'o') {
+      const info = this.objs.get(t);
+      if (!info) return undefined;
+      const s = st.status.get(t);
+      const bits = s?.bits ?? 0;
+      const via = info.alloc.via.length ? `${info.alloc.via[0]}() (which allocates with ${info.alloc.api}())` : `${info.alloc.api}()`;
+      const fam = this.model.families.get(info.alloc.family)?.label ?? info.alloc.family;
+      const state = bits & FREED ? `released at line ${line(s?.freedAt)}` : bits & MOVED ? `moved by a realloc at line ${line(s?.freedAt)}` : bits & MAYFREED ? 'possibly released' : bits & ESCAPED ? 'live, handed to other code' : bits & LIVE ? 'live' : 'not allocated on this path';
+      const release = this.model.families.get(info.alloc.family)?.release;
+      return `a block from ${via} at line ${line(info.site)} — ${fam}; ${state}${release && bits & LIVE ? `; release with ${release}()` : ''}`;
+    }
+    if (c === 'b') return `a buffer borrowed from ${this.targetApi.get(t) ?? 'a Python object'} — never release it`;
+    if (c === 'r') return `a new reference from ${this.targetApi.get(t) ?? 'the object API'}() — release with Py_DECREF()`;
+    if (c === 's' || c === 't' || c === 'l' || c === 'A') return `${this.describeNonHeap(t)} — not heap memory`;
+    if (c === 'p') return `the value passed in as parameter ${Number(t.slice(1)) + 1}${st.bits(t) & FREED ? ' (released in this function)' : ''}`;
+    if (c === 'f') {
+      const key = this.fieldKeys.get(t);
+      return `what ${key ? `'${key}'` : 'this location'} held when the function was entered${st.bits(t) & FREED ? ' (released in this function)' : ''}`;
+    }
+    if (c === 'g') return `the global '${t.slice(1)}'`;
+    return undefined;
+  }
 
   /** Names assigned by the nodes of the natural loop of back edge tail -> head. */
   private collectLoopAssignments(cfg: Cfg, head: number, tail: number, into: Set<string>): void {
@@ -206,16 +280,30 @@ class FunctionAnalysis {
     }
   }
 
+  /** Integer flags holding constants (`owned = 1`) keep paths apart like branch facts do. */
+  private flagKey(st: State, assigned: Set<string> | undefined): string {
+    let key = '';
+    for (const [loc, v] of st.vars) {
+      if (!loc.startsWith('v:') || v.length !== 1) continue;
+      const name = loc.slice(2);
+      const local = this.locals.get(name);
+      if (!local || local.pointers > 0 || local.array || assigned?.has(name)) continue;
+      const t = v[0];
+      if (t === 'n' || t[0] === 'c') key += `${name}=${t};`;
+    }
+    return key;
+  }
+
   private stateKey(st: State, node: number): string {
     const assigned = this.loopAssigned.get(node);
-    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${st.noMem}|${st.gil}`;
+    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${st.noMem}|${st.gil}`;
     // at a loop head, only facts the loop cannot change keep paths apart
     const keep: string[] = [];
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
     }
-    return `${keep.sort().join('\u0001')}|${st.noMem}|${st.gil}`;
+    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${st.noMem}|${st.gil}`;
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
@@ -981,10 +1069,11 @@ class FunctionAnalysis {
   }
 
   private callUnknown(name: string, n: Syntax, argNodes: Syntax[]): Val {
+    const keeps = !this.model.nonCapturing.has(name);
     for (const a of argNodes) {
       const v = this.eval(a);
       this.use(v, n);
-      this.markEscaped(v);
+      if (keeps) this.markEscaped(v);
     }
     if (this.setsException(name)) this.clearNoMem();
     if (this.model.objectApi.test(name)) {
@@ -1324,7 +1413,7 @@ class FunctionAnalysis {
       this.cur = s;
       let ok: boolean;
       if (identity) ok = this.refineIdentity(subj, v, identity, (op === '==') === value);
-      else ok = this.refine(subj, v, outcome(op, literal, value));
+      else ok = constantsAllow(v, op, literal, value) && this.refine(subj, v, outcome(op, literal, value));
       if (!ok) continue;
       if (atom) {
         const known = s.facts.get(atom.key);
@@ -1632,6 +1721,27 @@ function rootIdentifier(n: Syntax, src: string): string | undefined {
     cur = child(cur, 'argument') ?? child(cur, 'value') ?? (cur.type === 'parenthesized_expression' ? cur.children[0] : undefined);
   }
   return undefined;
+}
+
+/** When the subject can only be known constants (flags, status codes), whether this side is possible. */
+function constantsAllow(v: Val, op: string, literal: number | undefined, value: boolean): boolean {
+  if (v.length === 0 || !v.every(t => t === 'n' || t[0] === 'c')) return true;
+  const nums = v.map(t => (t === 'n' ? 0 : Number(t.slice(1))));
+  if (nums.some(n => !Number.isFinite(n))) return true;
+  const test = (n: number): boolean => {
+    if (op === 'truthy') return n !== 0;
+    if (literal === undefined) return true;
+    switch (op) {
+      case '==': return n === literal;
+      case '!=': return n !== literal;
+      case '<': return n < literal;
+      case '<=': return n <= literal;
+      case '>': return n > literal;
+      case '>=': return n >= literal;
+    }
+    return true;
+  };
+  return nums.some(n => test(n) === value);
 }
 
 /** 0 for NULL/0, the number for small integer literals (-1), else undefined. */

@@ -29,6 +29,8 @@ export interface ProjectOptions {
   imports?: Map<string, Summary>;
   /** Leave field-family-conflict to the caller, which sees every worker's field events. */
   deferFieldConflicts?: boolean;
+  /** Describe the expression at this offset of this file (hover). */
+  probe?: { file: string; offset: number };
 }
 
 export interface ProjectStats {
@@ -97,6 +99,8 @@ export function fieldConflicts(assigns: FieldAssign[], releases: FieldRelease[],
 }
 
 export interface ProjectResult {
+  /** The description asked for with ProjectOptions.probe. */
+  probe?: string;
   fieldAssigns: FieldAssign[];
   fieldReleases: FieldRelease[];
   findings: Finding[];
@@ -230,6 +234,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   const summaries = new Map<string, Summary>();
   let analysed = 0;
   let gaveUp = 0;
+  let probe: string | undefined;
 
   for (const entry of index.order()) {
     if (!index.needsAnalysis(entry)) {
@@ -244,9 +249,12 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
     // unchanged body and unchanged callee summaries: the last result still holds
     const memoKey = index.memoKey(entry, ctx);
     const memo = memos.get(entry.info);
+    const probing = opts.probe && opts.probe.file === entry.file.path && !entry.info.macro && opts.probe.offset >= entry.info.node.start && opts.probe.offset <= entry.info.node.end;
+    if (probing) ctx.probe = opts.probe!.offset;
     try {
-      result = memo && memo.key === memoKey ? memo.result : analyzeFunction(ctx);
-      memos.set(entry.info, { key: memoKey, result });
+      result = memo && memo.key === memoKey && !probing ? memo.result : analyzeFunction(ctx);
+      if (!probing) memos.set(entry.info, { key: memoKey, result });
+      if (probing) probe = result.probe;
       const ms = performance.now() - started;
       if (process.env.HEAPLINT_SLOW && ms > Number(process.env.HEAPLINT_SLOW)) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
     } catch (err) {
@@ -307,7 +315,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   const deduped = applySuppressions(dedupe(findings), parsed, unusedSuppressions);
   deduped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
   return {
-    findings: deduped, problems, unusedSuppressions, summaries, fieldAssigns, fieldReleases,
+    findings: deduped, problems, unusedSuppressions, summaries, fieldAssigns, fieldReleases, probe,
     stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed, gaveUp, parseMs: 0, analysisMs: 0 },
   };
 }
