@@ -490,6 +490,23 @@ class FunctionAnalysis {
   private assign(lhs: Syntax, rhs: Syntax, at: Syntax): void {
     this.checkReallocLeak(lhs, rhs);
     this.store(lhs, this.eval(rhs), at);
+    this.copyMembers(lhs, rhs);
+  }
+
+  /** `*list = copy;` with struct values: every member location of the source is copied too. */
+  private copyMembers(lhs: Syntax, rhs: Syntax): void {
+    const t = this.typeOf(rhs);
+    if (!t || t.pointers > 0 || !this.ctx.structFields(t.base)) return;
+    const saved = this.events.length;
+    const from = this.places(rhs);
+    const to = this.places(lhs);
+    this.events.length = saved;
+    if (from.locs.length !== 1 || to.locs.length !== 1) return;
+    const [src] = from.locs;
+    const [dst] = to.locs;
+    for (const [loc, v] of [...this.cur.vars]) {
+      if (loc.startsWith(`${src}.`)) this.cur.setVar(dst + loc.slice(src.length), v);
+    }
   }
 
   // ---------------------------------------------------------------- expressions
@@ -538,6 +555,7 @@ class FunctionAnalysis {
           this.checkReallocLeak(left, right);
           const v = this.eval(right);
           this.store(left, v, n);
+          this.copyMembers(left, right);
           return v;
         }
         this.eval(right);
@@ -570,8 +588,14 @@ class FunctionAnalysis {
       }
       case 'binary_expression': {
         const l = this.eval(child(n, 'left')!);
-        this.eval(child(n, 'right')!);
-        if ((n.op === '+' || n.op === '-') && this.hasPointer(l)) return ['u'];
+        const r = this.eval(child(n, 'right')!);
+        // p + n points into the same block: whoever keeps it keeps the block
+        if (n.op === '+' || n.op === '-') {
+          const base = l.filter(t => t[0] === 'o');
+          if (base.length) return base;
+          if (n.op === '+' && r.some(t => t[0] === 'o')) return r.filter(t => t[0] === 'o');
+          if (this.hasPointer(l)) return ['u'];
+        }
         return [];
       }
       case 'conditional_expression': {
@@ -829,6 +853,7 @@ class FunctionAnalysis {
       v = v.map(t => (t[0] === 'q' ? (obj ? `r${t.slice(1)}` : 'u') : t)).sort();
     }
     const p = this.places(e);
+    if (p.locs.length === 0) this.markEscaped(v);
     if (e.type === 'identifier' && !this.worthTracking(textOf(e, this.src), v)) {
       // a plain integer local: only status results and error codes matter later
       if (this.cur.vars.has(p.locs[0])) this.cur.setVar(p.locs[0], ['u']);
