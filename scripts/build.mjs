@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { cpSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleHeaplintSchema } from './bundle-schema.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
@@ -36,4 +37,6 @@ await build({
 
 cpSync(join(root, 'node_modules/web-tree-sitter/tree-sitter.wasm'), join(out, 'tree-sitter.wasm'));
 cpSync(join(root, 'node_modules/tree-sitter-c/tree-sitter-c.wasm'), join(out, 'tree-sitter-c.wasm'));
+// the schema VS Code validates heaplint.json with (package.json jsonValidation): one file, no remote $ref
+bundleHeaplintSchema(root, join(out, 'heaplint.schema.json'));
 console.log(`built ${Object.keys(present).join(', ')} -> dist/`);

@@ -70,6 +70,7 @@ const required = [
   'extension/dist/server.js',
   'extension/dist/tree-sitter.wasm',
   'extension/dist/tree-sitter-c.wasm',
+  'extension/dist/heaplint.schema.json',
   'extension/allocator-model/schema/heaplint.schema.json',
   'extension/allocator-model/schema/model.schema.json',
   'extension/syntaxes/heaptrace.tmLanguage.json',

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { createClient } from './client';
 import type { Feature, HeaplintContext } from './context';
+import * as heapView from './heap-view';
 import * as restartServer from './restart-server';
 import * as scanWorkspace from './scan-workspace';
 import * as showOutput from './show-output';
@@ -13,7 +14,7 @@ import * as statusItem from './status-item';
 import * as workspaceTrust from './workspace-trust';
 
 /** The features, in activation order. A new feature adds one import and one entry here. */
-const FEATURES: Feature[] = [showOutput, statusItem, scanWorkspace, restartServer, workspaceTrust];
+const FEATURES: Feature[] = [showOutput, statusItem, scanWorkspace, restartServer, workspaceTrust, heapView];
 
 let client: LanguageClient | undefined;
 

@@ -130,13 +130,17 @@ function unusedSuppressionDiagnostic(u: UnusedSuppression, opts: ConvertOptions)
   return d;
 }
 
-/** heaplint.json problems: an error each, on the line the validator located (else the first line). */
-export function configDiagnostics(problems: readonly ConfigProblem[]): Diagnostic[] {
+/** heaplint.json problems: an error each, under the text of the line the validator located (else the first line). */
+export function configDiagnostics(problems: readonly ConfigProblem[], text = ''): Diagnostic[] {
+  const lines = text.split('\n');
   return dedupe(
     problems.map(p => {
       const line = p.line ?? 0;
+      const content = (lines[line] ?? '').replace(/\r$/, '');
+      const start = content.length - content.trimStart().length;
+      const end = content.trimEnd().length > start ? content.trimEnd().replace(/,$/, '').length : uinteger.MAX_VALUE;
       return {
-        range: { start: { line, character: 0 }, end: { line, character: uinteger.MAX_VALUE } },
+        range: { start: { line, character: start }, end: { line, character: end } },
         severity: DiagnosticSeverity.Error,
         code: 'config',
         source: DIAGNOSTIC_SOURCE,

@@ -153,7 +153,7 @@ export class HeaplintServer {
     const file = project.configPath;
     if (!file) return;
     const uri = this.ctx.openUris.get(file) ?? fileUri(file);
-    const diagnostics = configDiagnostics(project.configProblems);
+    const diagnostics = configDiagnostics(project.configProblems, project.configText);
     if (diagnostics.length || this.validator.hasPublished(uri)) this.validator.publish(uri, diagnostics, undefined);
   }
 

@@ -18,7 +18,7 @@ import type { FunctionInfo, GlobalVar, VarType } from '../project/facts';
 import { typeName } from '../project/facts';
 import type { FlowEvent, Released } from './events';
 import {
-  ABSENT, ESCAPED, FREED, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+  ABSENT, ESCAPED, FREED, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
 } from './state';
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
@@ -1475,8 +1475,11 @@ class FunctionAnalysis {
       for (const t of v) {
         if (t[0] !== 'k' && t[0] !== 'z') continue;
         const failed = t[0] === 'k' ? o.zero : !o.zero;
-        if (!failed) continue;
-        for (const [obj, info] of this.objs) if (info.token === t && st.status.has(obj)) st.setBits(obj, ABSENT, LIVE);
+        for (const [obj, info] of this.objs) {
+          if (info.token !== t || !st.status.has(obj)) continue;
+          if (failed) st.setBits(obj, ABSENT, LIVE);
+          else st.setBits(obj, NONNULL);
+        }
       }
     }
     if (o.nullness === 'nonnull' && v.includes('e')) st.noMem = -1;
@@ -1488,10 +1491,13 @@ class FunctionAnalysis {
       const nonNull = v.filter(t => t !== 'n');
       if (nonNull.length === 0) return false;
       if (v.every(t => t[0] === 'o' && st.bits(t) & ABSENT && !(st.bits(t) & (LIVE | FREED | MOVED | MAYFREED)))) return false;
+      for (const t of nonNull) if (t[0] === 'o' && st.bits(t) & LIVE) st.setBits(t, NONNULL);
       for (const loc of locs) st.setVar(loc, nonNull);
       return true;
     }
     if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrqkz'.includes(t[0]))) return false;
+    // a block already known to be non-NULL cannot be NULL now
+    if (v.every(t => t[0] === 'o' && (st.bits(t) & (NONNULL | LIVE)) === (NONNULL | LIVE))) return false;
     for (const t of v) {
       if (t[0] === 'p' || t[0] === 'f') {
         if (v.length === 1) st.setBits(t, ABSENT, LIVE);
@@ -1499,7 +1505,7 @@ class FunctionAnalysis {
       }
       if (t[0] !== 'o') continue;
       const s = st.status.get(t);
-      if (!s || !(s.bits & LIVE)) continue;
+      if (!s || !(s.bits & LIVE) || s.bits & NONNULL) continue;
       st.setStatus(t, { bits: (s.bits & ~LIVE) | ABSENT });
       const info = this.objs.get(t);
       if (info && !info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
@@ -1651,7 +1657,7 @@ class FunctionAnalysis {
 function valueSignature(s: State): string {
   const parts: string[] = [];
   for (const [k, v] of s.vars) parts.push(`${k}=${v.join(',')}`);
-  for (const [k, st] of s.status) parts.push(`${k}#${st.bits}`);
+  for (const [k, st] of s.status) parts.push(`${k}#${st.bits & ~NONNULL}`);
   return parts.sort().join(';');
 }
 

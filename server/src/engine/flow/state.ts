@@ -19,6 +19,8 @@ export const MOVED = 16; // realloc'ed into another block
 export const UAF_REPORTED = 32;
 /** Released through an ambiguous pointer (one of several blocks, or an array slot): not live, but not definitely freed. */
 export const MAYFREED = 64;
+/** Checked (or known by a success result) not to be NULL on this path. */
+export const NONNULL = 128;
 
 export interface Status {
   bits: number;
@@ -206,7 +208,8 @@ function joinStatus(into: State, from: State): boolean {
   for (const [k, s] of from.status) {
     const cur = into.status.get(k);
     const curBits = cur?.bits ?? defaultBits(k);
-    const bits = curBits | s.bits;
+    // NONNULL must hold on every path; everything else may hold on some path
+    const bits = ((curBits | s.bits) & ~NONNULL) | (curBits & s.bits & NONNULL);
     const freedAt = cur?.freedAt ?? s.freedAt;
     const movedTo = cur?.movedTo ?? s.movedTo;
     if (!cur || bits !== cur.bits || freedAt !== cur.freedAt || movedTo !== cur.movedTo) {
@@ -217,8 +220,9 @@ function joinStatus(into: State, from: State): boolean {
   for (const [k, cur] of into.status) {
     if (from.status.has(k)) continue;
     const d = defaultBits(k);
-    if ((cur.bits | d) !== cur.bits) {
-      into.setStatus(k, { ...cur, bits: cur.bits | d });
+    const next = (cur.bits | d) & ~NONNULL;
+    if (next !== cur.bits) {
+      into.setStatus(k, { ...cur, bits: next });
       changed = true;
     }
   }
