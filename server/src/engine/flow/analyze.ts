@@ -955,7 +955,7 @@ class FunctionAnalysis {
 
   private use(v: Val, at: Syntax): void {
     // a pointer that may be one of several blocks proves nothing about any one of them
-    if (v.filter(t => 'opfg'.includes(t[0])).length !== 1) return;
+    if (v.filter(t => 'opfg'.includes(t[0])).length !== 1 || v.includes('u')) return;
     for (const t of v) {
       const c = t[0];
       if (c !== 'o' && c !== 'p' && c !== 'f' && c !== 'g') continue;
@@ -979,7 +979,7 @@ class FunctionAnalysis {
     const site = this.site(at);
     const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || t[0] === 'k' || t[0] === 'z'));
     // an element read from an array slot stands for every element of it
-    const ambiguous = weak || heap.length > 1 || heap.some(t => t[0] === 'f' && t.includes('->[]'));
+    const ambiguous = weak || heap.length > 1 || (heap.length === 1 && v.includes('u')) || heap.some(t => t[0] === 'f' && t.includes('->[]'));
     for (const t of heap) {
       const c = t[0];
       let released: Released | undefined;
@@ -1064,6 +1064,15 @@ class FunctionAnalysis {
       return ['u'];
     }
     const name = textOf(fnNode, this.src);
+    if (this.locals.has(name) || this.params.has(name)) {
+      // a call through a local function pointer that happens to be named like an API (`freefunc free = ...`)
+      for (const a of argNodes) {
+        const v = this.eval(a);
+        this.use(v, n);
+        this.markEscaped(v);
+      }
+      return ['u'];
+    }
     if (name.startsWith('__HL_')) {
       if (name.startsWith(GIL_RELEASE_MARKER)) this.cur.gil = GIL_RELEASED;
       else if (name.startsWith(GIL_ACQUIRE_MARKER)) this.cur.gil = GIL_HELD;
