@@ -23,11 +23,12 @@ export class Project {
   configProblems: ConfigProblem[] = [];
   model: Model;
   python = DEFAULT_PYTHON;
-  /** Files found by the last workspace scan (a subset of `workspace.paths()`). */
-  readonly indexed = new Set<string>();
+  /** Files of the workspace index → the modification time of the text read (open documents: 0). */
+  readonly indexed = new Map<string, number>();
   capped = false;
   private modelKey = '';
   private excluded: (path: string) => ExcludePattern | undefined = () => undefined;
+  private excludeKey = '[]';
   private engineRules: Record<string, RuleLevel> = {};
 
   constructor(
@@ -121,11 +122,9 @@ export class Project {
     }
     return modelChanged || rulesChanged || excludesChanged;
   }
-  private excludeKey = '[]';
-
-  /** Rule levels of heaplint.json, for conversions that have no document settings at hand. */
-  get configRules(): Record<string, RuleLevel> {
-    return this.config.rules ?? {};
+  /** Rule levels the engine runs with: heaplint.json's, then the folder's `heaplint.rules`. */
+  get rules(): Record<string, RuleLevel> {
+    return this.engineRules;
   }
 
   /** "bundled" or "bundled + heaplint.json (2 families, 5 functions)". */

@@ -50,7 +50,7 @@ export class HeaplintServer {
   private validator!: Validator;
   private indexer!: Indexer;
   private status!: StatusReporter;
-  private readonly readyByProject = new Map<Project, Promise<void>>();
+  private readonly readyByProject = new Map<Project, Promise<boolean>>();
   private readonly justOpened = new Set<string>();
   private parserReady: Promise<unknown> = Promise.resolve();
   /** The Heap View's requests, code lenses and .heaptrace documents (server/src/lsp/simulate-heap.ts). */
@@ -132,16 +132,20 @@ export class HeaplintServer {
     if (this.ctx.trusted) await this.indexer.scan({ report: false });
   }
 
-  /** heaplint.json and the folder's settings applied to the project's engine (once, until either changes). */
-  private ready(project: Project): Promise<void> {
+  /**
+   * heaplint.json and the folder's settings applied to the project's engine (once, until either
+   * changes). Resolves to true when that changed what the engine reports.
+   */
+  private ready(project: Project): Promise<boolean> {
     let p = this.readyByProject.get(project);
     if (!p) {
       p = (async () => {
         await this.parserReady;
-        await project.readConfig();
+        const configChanged = await project.readConfig();
         const settings = await this.ctx.settings.get(project.folderUri);
-        project.configure(settings);
+        const engineChanged = project.configure(settings);
         this.publishConfigProblems(project);
+        return configChanged || engineChanged;
       })();
       this.readyByProject.set(project, p);
       p.catch(() => this.readyByProject.delete(project));
@@ -173,10 +177,15 @@ export class HeaplintServer {
     const project = this.ctx.projects.of(path);
     // The file on disk is the truth again: re-read it (an unsaved buffer may have differed), or
     // forget it if it is not part of the index (an untitled buffer, a file outside the folders).
-    const text = project.indexed.has(path) ? await readSource(path) : undefined;
+    const source = project.indexed.has(path) ? await readSource(path) : undefined;
     if (this.ctx.openUris.has(path)) return; // reopened meanwhile
-    if (typeof text === 'string') project.workspace.upsert(path, text);
-    else project.workspace.remove(path);
+    if (source && typeof source === 'object') {
+      project.workspace.upsert(path, source.text);
+      project.indexed.set(path, source.mtime);
+    } else {
+      project.workspace.remove(path);
+      project.indexed.delete(path);
+    }
     this.validator.revalidateProject(project, 200);
   }
 
@@ -185,8 +194,9 @@ export class HeaplintServer {
     if (pushed !== undefined) this.ctx.settings.setPushed(pushed);
     this.ctx.settings.clear();
     this.readyByProject.clear();
-    for (const p of this.ctx.projects.all()) await this.ready(p);
-    await this.validator.revalidateAll();
+    const changed = new Set<Project>();
+    for (const p of this.ctx.projects.all()) if (await this.ready(p)) changed.add(p);
+    await this.validator.revalidateAll(changed);
     if (this.ctx.trusted) void this.indexer.scan({ report: false });
   }
 
@@ -198,7 +208,7 @@ export class HeaplintServer {
         const project = this.ctx.projects.ofConfig(path);
         if (!project) continue;
         this.readyByProject.delete(project);
-        await this.ready(project);
+        if (!(await this.ready(project))) continue;
         this.ctx.log.info(`${path} changed; analysing the open files again`);
         this.validator.revalidateProject(project, 0); // config changes apply at once
         continue;
@@ -213,10 +223,10 @@ export class HeaplintServer {
       } else {
         const settings = await this.ctx.settings.get(project.folderUri);
         if (!project.indexed.has(path) && project.indexed.size >= settings.maxWorkspaceFiles) continue;
-        const text = await readSource(path);
-        if (typeof text !== 'string') continue;
-        project.indexed.add(path);
-        project.workspace.upsert(path, text);
+        const source = await readSource(path, project.indexed.get(path));
+        if (!source || typeof source !== 'object' || this.ctx.openUris.has(path)) continue;
+        project.indexed.set(path, source.mtime);
+        project.workspace.upsert(path, source.text);
       }
       touched.add(project);
     }
@@ -230,7 +240,7 @@ export class HeaplintServer {
     const next = [...current.filter(f => !removed.has(f.path)), ...e.added.map(f => ({ path: pathOf(f.uri), uri: f.uri, name: f.name }))];
     const { removed: gone } = this.ctx.projects.setFolders(next);
     for (const p of gone) this.readyByProject.delete(p);
-    await this.validator.revalidateAll();
+    await this.validator.revalidateAll(new Set(this.ctx.projects.all()));
     if (this.ctx.trusted) void this.indexer.scan({ report: false });
   }
 

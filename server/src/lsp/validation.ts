@@ -31,12 +31,13 @@ export class Validator {
   readonly workspaceReported = new Set<string>();
   /** Settings of each open document, resolved when it opened or changed. */
   private readonly docSettings = new Map<string, Settings>();
+  private readonly excludedLogged = new Set<string>();
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly status: StatusReporter,
     /** Resolves once the project's heaplint.json and settings are applied to its engine. */
-    private readonly ready: (project: Project) => Promise<void>,
+    private readonly ready: (project: Project) => Promise<unknown>,
   ) {}
 
   result(uri: string): DocumentResult | undefined {
@@ -47,8 +48,11 @@ export class Validator {
     return this.docSettings.get(uri);
   }
 
-  /** Entry point for open, change and save. */
-  async documentEvent(doc: TextDocument, trigger: Trigger): Promise<void> {
+  /**
+   * Entry point for open, change and save, and for `refresh` after a configuration change: that one
+   * analyses only if the document's settings changed or `force` says its project did.
+   */
+  async documentEvent(doc: TextDocument, trigger: Trigger, force = false): Promise<void> {
     if (!isCDocument(doc)) return;
     let settings: Settings;
     try {
@@ -59,7 +63,9 @@ export class Validator {
     }
     const current = this.ctx.documents.get(doc.uri);
     if (!current || current.version !== doc.version) return; // a newer event handles it
+    const before = this.docSettings.get(doc.uri);
     this.docSettings.set(doc.uri, settings);
+    if (trigger === 'refresh' && !force && before && JSON.stringify(before) === JSON.stringify(settings)) return;
     if (settings.run === 'off') {
       this.cancel(doc.uri);
       this.clear(doc.uri);
@@ -91,9 +97,12 @@ export class Validator {
     this.pending.delete(uri);
   }
 
-  /** Analyses every open document again (settings or heaplint.json changed). */
-  async revalidateAll(): Promise<void> {
-    for (const doc of this.ctx.documents.all()) await this.documentEvent(doc, 'refresh');
+  /** After a configuration change: documents whose settings or project (`changed`) differ are analysed again. */
+  async revalidateAll(changed: ReadonlySet<Project>): Promise<void> {
+    for (const doc of this.ctx.documents.all()) {
+      if (!isCDocument(doc)) continue;
+      await this.documentEvent(doc, 'refresh', changed.has(this.ctx.projects.of(pathOf(doc.uri))));
+    }
   }
 
   /** Analyses the open documents of a project again after files they depend on changed on disk. */
@@ -119,9 +128,11 @@ export class Validator {
     const excluded = project.excludedBy(path);
     if (excluded) {
       this.clear(uri);
-      this.ctx.log.info(`${path} is excluded by "${excluded.pattern}" (${excluded.source}); not analysed`);
+      if (!this.excludedLogged.has(uri)) this.ctx.log.info(`${path} is excluded by "${excluded.pattern}" (${excluded.source}); not analysed`);
+      this.excludedLogged.add(uri);
       return;
     }
+    this.excludedLogged.delete(uri);
     // The batch: this document first, then the other open documents of the project that are analysed.
     const batch = [doc];
     for (const other of this.ctx.documents.all()) {
@@ -158,7 +169,7 @@ export class Validator {
 
   private publishResult(doc: TextDocument, result: ProjectResult, project: Project, always: boolean): void {
     const path = pathOf(doc.uri);
-    const rules = { ...project.configRules, ...(this.docSettings.get(doc.uri)?.rules ?? {}) };
+    const rules = { ...project.rules, ...(this.docSettings.get(doc.uri)?.rules ?? {}) };
     const diagnostics = toDiagnostics(path, result.findings, result.problems, result.unusedSuppressions, {
       relatedInformation: this.ctx.support.relatedInformation,
       unnecessaryTag: this.ctx.support.unnecessaryTag,
@@ -219,7 +230,7 @@ export class Validator {
     const opts = {
       relatedInformation: this.ctx.support.relatedInformation,
       unnecessaryTag: this.ctx.support.unnecessaryTag,
-      rules: project.configRules,
+      rules: project.rules,
       uriOf: (p: string) => uriOf(this.ctx, p),
     };
     const reported = new Set<string>();

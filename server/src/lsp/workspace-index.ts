@@ -26,6 +26,7 @@ export interface ScanProgress {
 export interface ScanOutcome {
   files: number;
   added: number;
+  changed: number;
   removed: number;
   skippedLarge: number;
   capped: boolean;
@@ -69,8 +70,9 @@ export async function listCFiles(
 }
 
 /**
- * Brings the project's index in line with the disk: reads every listed file that is not open in the
- * editor (open documents are the truth for their own text) and drops indexed files that disappeared.
+ * Brings the project's index in line with the disk: reads every listed file that is new or changed
+ * since it was last read and not open in the editor (open documents are the truth for their own
+ * text), and drops indexed files that disappeared.
  */
 export async function scanProject(
   project: Project,
@@ -78,10 +80,10 @@ export async function scanProject(
 ): Promise<ScanOutcome> {
   const t0 = performance.now();
   const listed = await listCFiles(project, opts.max, opts.token);
-  const outcome: ScanOutcome = { files: 0, added: 0, removed: 0, skippedLarge: 0, capped: listed.capped, cancelled: listed.cancelled, ms: 0 };
+  const outcome: ScanOutcome = { files: 0, added: 0, changed: 0, removed: 0, skippedLarge: 0, capped: listed.capped, cancelled: listed.cancelled, ms: 0 };
   if (listed.cancelled) return finish();
   const wanted = new Set(listed.files);
-  for (const old of [...project.indexed]) {
+  for (const old of [...project.indexed.keys()]) {
     if (!wanted.has(old)) {
       project.indexed.delete(old);
       if (!opts.isOpen(old)) project.workspace.remove(old);
@@ -112,29 +114,38 @@ export async function scanProject(
 }
 
 async function indexFile(project: Project, path: string, isOpen: (path: string) => boolean, outcome: ScanOutcome): Promise<void> {
+  const known = project.indexed.get(path);
   if (isOpen(path)) {
-    if (!project.indexed.has(path)) outcome.added++;
-    project.indexed.add(path);
+    if (known === undefined) {
+      outcome.added++;
+      project.indexed.set(path, 0);
+    }
     return;
   }
-  const text = await readSource(path);
-  if (text === undefined) return;
-  if (text === null) {
+  const source = await readSource(path, known);
+  if (source === 'unchanged' || source === undefined) return;
+  if (source === null) {
     outcome.skippedLarge++;
     return;
   }
-  if (!project.indexed.has(path)) outcome.added++;
-  project.indexed.add(path);
-  if (!isOpen(path)) project.workspace.upsert(path, text);
+  if (isOpen(path)) return; // opened while it was being read
+  if (known === undefined) outcome.added++;
+  else outcome.changed++;
+  project.indexed.set(path, source.mtime);
+  project.workspace.upsert(path, source.text);
 }
 
-/** The file's text; `null` when it is too large to index, `undefined` when it cannot be read. */
-export async function readSource(path: string): Promise<string | null | undefined> {
+/**
+ * The file's text and modification time; `'unchanged'` when its modification time is still
+ * `knownMtime`; `null` when it is too large to index; `undefined` when it cannot be read.
+ */
+export async function readSource(path: string, knownMtime?: number): Promise<{ text: string; mtime: number } | 'unchanged' | null | undefined> {
   try {
     const s = await stat(path);
     if (!s.isFile()) return undefined;
+    if (knownMtime !== undefined && knownMtime !== 0 && s.mtimeMs === knownMtime) return 'unchanged';
     if (s.size > MAX_INDEXED_FILE_BYTES) return null;
-    return await readFile(path, 'utf8');
+    return { text: await readFile(path, 'utf8'), mtime: s.mtimeMs };
   } catch {
     return undefined;
   }
@@ -156,7 +167,7 @@ export class Indexer {
     private readonly ctx: ServerContext,
     private readonly validator: Validator,
     private readonly status: StatusReporter,
-    private readonly ready: (project: Project) => Promise<void>,
+    private readonly ready: (project: Project) => Promise<unknown>,
   ) {}
 
   cancel(): void {
@@ -209,7 +220,7 @@ export class Indexer {
         result.files += outcome.files;
         result.capped ||= outcome.capped;
         this.ctx.log.info(
-          `indexed ${project.name}: ${outcome.files} C files (${outcome.added} new, ${outcome.removed} gone${outcome.skippedLarge ? `, ${outcome.skippedLarge} larger than ${MAX_INDEXED_FILE_BYTES >> 20} MB skipped` : ''}) in ${Math.round(outcome.ms)} ms${outcome.cancelled ? ' (cancelled)' : ''}`,
+          `indexed ${project.name}: ${outcome.files} C files (${outcome.added} new, ${outcome.changed} changed, ${outcome.removed} gone${outcome.skippedLarge ? `, ${outcome.skippedLarge} larger than ${MAX_INDEXED_FILE_BYTES >> 20} MB skipped` : ''}) in ${Math.round(outcome.ms)} ms${outcome.cancelled ? ' (cancelled)' : ''}`,
         );
         if (outcome.capped) {
           this.ctx.log.warn(
@@ -231,8 +242,8 @@ export class Indexer {
           } catch (err) {
             this.ctx.log.error(`scanning ${project.name}`, err);
           }
-        } else {
-          this.validator.revalidateProject(project, 0);
+        } else if (outcome.added + outcome.changed + outcome.removed > 0) {
+          this.validator.revalidateProject(project, 0); // summaries they may depend on are new
         }
         this.status.ready(project);
       }

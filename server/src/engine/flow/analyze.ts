@@ -1168,7 +1168,7 @@ class FunctionAnalysis {
         }
         if (api.assignsPtrArg && argNodes[pi]) {
           this.suppressLeak([t]);
-          if (this.reporting) this.events.push({ kind: 'realloc-leak', site: this.site(n), api: name, family, macro: true });
+          if (this.reporting && !this.heldElsewhere(argNodes[pi])) this.events.push({ kind: 'realloc-leak', site: this.site(n), api: name, family, macro: true });
           this.suppressLeak(old);
           this.store(argNodes[pi], [t], n);
         }
@@ -1379,9 +1379,31 @@ class FunctionAnalysis {
     if (!arg) return;
     const norm = (s: Syntax) => this.src.slice(unwrap(s).start, unwrap(s).end).replace(/\s+/g, '');
     if (norm(arg) !== norm(lhs)) return;
+    if (this.heldElsewhere(arg)) return;
     if (this.reporting) this.events.push({ kind: 'realloc-leak', site: this.site(call), api: name, family: api.family ?? '?', macro: false });
     this.suppressLeak(this.evalQuiet(arg));
     this.reallocLeakSites.add(call.start);
+  }
+
+  /**
+   * The block a realloc argument points to is also held by another location (the usual
+   * `tmp = self->buf; PyMem_Resize(tmp, …); if (!tmp) return -1; self->buf = tmp;`): losing the
+   * argument on failure loses nothing.
+   */
+  private heldElsewhere(arg: Syntax): boolean {
+    const saved = this.events.length;
+    const p = this.places(arg);
+    this.events.length = saved;
+    if (p.locs.length !== 1) return false;
+    const [loc] = p.locs;
+    const v = this.read(loc);
+    const blocks = v.filter(t => t !== 'n' && t !== 'u');
+    if (!blocks.length) return false;
+    return blocks.every(t => {
+      if (t[0] === 'f' && t.slice(1) !== loc && !this.cur.vars.has(t.slice(1))) return true;
+      for (const [other, ov] of this.cur.vars) if (other !== loc && ov.includes(t)) return true;
+      return false;
+    });
   }
 
   /** Reads an expression's value without its side effects being observed twice. */
