@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   say "apt-get install ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # 2. The harness: a Node 24 binary and playwright-core, both plain npm packages. The package.json
@@ -63,7 +63,10 @@ if [ "$have_cs" != "$CODE_SERVER_VERSION" ]; then
   cat > "$E2E_HOME/cs/package.json" <<JSON
 { "name": "heaplint-e2e-code-server", "private": true, "dependencies": { "code-server": "$CODE_SERVER_VERSION" } }
 JSON
-  if ! (cd "$E2E_HOME/cs" && PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
+  # Under `npm run e2e` the outer npm (Node 20) exports its user agent ("… node/v20 …") and node path;
+  # code-server's postinstall reads the Node version from that user agent and would refuse.
+  if ! (cd "$E2E_HOME/cs" && unset npm_config_user_agent npm_node_execpath NODE &&
+        PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
         npm install --no-audit --no-fund --foreground-scripts > "$E2E_HOME/cs/install.log" 2>&1); then
     tail -30 "$E2E_HOME/cs/install.log"
     echo "e2e-install: code-server install failed; full log in $E2E_HOME/cs/install.log" >&2

@@ -69,6 +69,7 @@ interface ObjInfo {
   site: number;
   token?: string;
   leakSuppressed?: boolean;
+  inSlot?: boolean;
 }
 
 interface Local extends VarType {
@@ -861,6 +862,8 @@ class FunctionAnalysis {
       for (const loc of p.locs) {
         if (p.strong) this.cur.setVar(loc, v);
         else this.cur.setVar(loc, union(this.read(loc), v));
+        // a block kept in an array slot stands for many: loop counts decide its fate, so no leak is claimed
+        if (loc.endsWith('->[]')) for (const t of v) if (this.objs.has(t)) this.objs.get(t)!.inSlot = true;
       }
     }
     const root = rootIdentifier(e, this.src);
@@ -1295,10 +1298,15 @@ class FunctionAnalysis {
         continue;
       }
       let v: Val = [];
+      // a field of the argument: it keeps its identity (struct type and name) for field-family-conflict
+      const field = /^->(\w+)$/.exec(r.path)?.[1];
+      const argType = field && argNodes[r.param] ? this.typeOf(argNodes[r.param]) : undefined;
       for (const t of arg) {
         if (t === 'n' || t === 'u' || t[0] === 'c') continue;
         const loc = t[0] === 'A' ? `${t.slice(1)}${r.path.replace(/^->/, '.')}` : `${t}${r.path}`;
-        v = union(v, this.read(loc));
+        const held = this.read(loc);
+        if (argType && field) for (const h of held) if (h[0] === 'f' && !this.fieldKeys.has(h)) this.fieldKeys.set(h, `${argType.base}.${field}`);
+        v = union(v, held);
       }
       this.release(v, r.api, r.family, n, via, false, true, !r.always);
     }
@@ -1599,7 +1607,7 @@ class FunctionAnalysis {
     for (const [t, s] of st.status) {
       if (t[0] !== 'o' || !(s.bits & LIVE) || s.bits & ESCAPED || reach.has(t)) continue;
       const info = this.objs.get(t);
-      if (!info || info.alloc.typed || info.leakSuppressed) continue;
+      if (!info || info.alloc.typed || info.leakSuppressed || info.inSlot) continue;
       this.events.push({ kind: 'leak', allocSite: info.site, alloc: info.alloc, retSite: st.retSite });
     }
   }

@@ -16,6 +16,9 @@ export const NEUTRAL_MARKER = '__HL_N';
 
 interface Plan {
   regex: RegExp;
+  /** Macros taking a type argument (PyMem_New(PyObject *, n)): index of that argument. */
+  typeArgs: Map<string, number>;
+  typeRegex: RegExp | undefined;
   kinds: Map<string, 'stmt' | 'stmt-fn' | 'member' | 'type' | 'init'>;
   effects: Map<string, string>;
   replacements: Map<string, string>;
@@ -40,7 +43,13 @@ function planFor(model: Model): Plan {
   }
   for (const m of model.headInitMacros) kinds.set(m, 'init');
   const names = [...kinds.keys()].sort((a, b) => b.length - a.length).map(n => n.replace(/[^A-Za-z0-9_]/g, ''));
-  plan = { regex: new RegExp(`\\b(${names.join('|')})\\b`, 'g'), kinds, effects, replacements };
+  const typeArgs = new Map<string, number>();
+  for (const a of model.apis.values()) if (a.typeArg !== undefined) typeArgs.set(a.name, a.typeArg);
+  const typeNames = [...typeArgs.keys()].sort((a, b) => b.length - a.length);
+  plan = {
+    regex: new RegExp(`\\b(${names.join('|')})\\b`, 'g'), kinds, effects, replacements, typeArgs,
+    typeRegex: typeNames.length ? new RegExp(`\\b(${typeNames.join('|')})\\s*\\(`, 'g') : undefined,
+  };
   plans.set(model, plan);
   return plan;
 }
@@ -75,8 +84,51 @@ function onDirectiveLine(text: string, i: number): boolean {
   return text[j] === '#';
 }
 
-export function neutralise(text: string, model: Model): string {
+/**
+ * `PyMem_New(PyObject *, n)` is a macro whose first argument is a type, which no C parser accepts as
+ * an expression: the type is spelled as one identifier of the same length (`PyObject__`).
+ */
+function neutraliseTypeArgs(text: string, plan: Plan): string {
+  const re = plan.typeRegex;
+  if (!re) return text;
+  re.lastIndex = 0;
+  let chars: string[] | undefined;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) {
+    const index = plan.typeArgs.get(m[1])!;
+    const open = m.index + m[0].length - 1;
+    const close = matchParen(text, open);
+    if (close < 0) continue;
+    let depth = 0;
+    let arg = 0;
+    let start = open + 1;
+    for (let i = open + 1; i < close; i++) {
+      const ch = text[i];
+      if (ch === '(' || ch === '[') depth++;
+      else if (ch === ')' || ch === ']') depth--;
+      if ((ch === ',' && depth === 0) || i === close - 1) {
+        const end = ch === ',' && depth === 0 ? i : close - 1;
+        if (arg === index) {
+          const raw = text.slice(start, end);
+          const lead = raw.length - raw.trimStart().length;
+          const body = raw.trim();
+          if (/[^A-Za-z0-9_]/.test(body) && !/[()]/.test(body)) {
+            chars ??= text.split('');
+            for (let k = 0; k < body.length; k++) if (!/[A-Za-z0-9_]/.test(body[k])) chars[start + lead + k] = '_';
+          }
+          break;
+        }
+        arg++;
+        start = i + 1;
+      }
+    }
+  }
+  return chars ? chars.join('') : text;
+}
+
+export function neutralise(source: string, model: Model): string {
   const plan = planFor(model);
+  const text = neutraliseTypeArgs(source, plan);
   plan.regex.lastIndex = 0;
   let out: string[] | undefined;
   let last = 0;
