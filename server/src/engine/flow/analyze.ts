@@ -943,6 +943,20 @@ class FunctionAnalysis {
     this.events.push({ kind: 'leak', allocSite: info.site, alloc: info.alloc, retSite: this.site(site), overwritten: true });
   }
 
+  /** `f(&x)`: the callee may write x, so what we knew about it is gone. */
+  private clobber(v: Val): void {
+    for (const t of v) {
+      if (t[0] !== 'A') continue;
+      const loc = t.slice(1);
+      if (!loc.startsWith('v:')) continue;
+      const name = loc.slice(2);
+      const local = this.locals.get(name);
+      if (!local || local.array) continue;
+      this.cur.setVar(loc, ['u']);
+      this.invalidate(name.split('.')[0]);
+    }
+  }
+
   private markEscaped(v: Val): void {
     for (const t of v) {
       const c = t[0];
@@ -1111,6 +1125,7 @@ class FunctionAnalysis {
       const v = this.eval(a);
       this.use(v, n);
       if (keeps) this.markEscaped(v);
+      this.clobber(v);
     }
     if (this.setsException(name)) this.clearNoMem();
     if (this.model.objectApi.test(name)) {
@@ -1247,10 +1262,16 @@ class FunctionAnalysis {
     const site = this.site(n);
     const token = `k${site}`;
     const fmtNode = argNodes[formatArg] ? unwrap(argNodes[formatArg]) : undefined;
-    if (!fmtNode || (fmtNode.type !== 'string_literal' && fmtNode.type !== 'concatenated_string')) return [token];
+    if (!fmtNode || (fmtNode.type !== 'string_literal' && fmtNode.type !== 'concatenated_string')) {
+      vals.forEach((v, j) => j >= varargsFrom && this.clobber(v));
+      return [token];
+    }
     const fmt = stringValue(fmtNode, this.src);
     let argi = varargsFrom;
     let i = 0;
+    const written = new Set<number>();
+    // every output the format does not describe as a block may still be written
+    const clobberRest = () => vals.forEach((v, j) => j >= varargsFrom && !written.has(j) && this.clobber(v));
     outer: while (i < fmt.length) {
       const ch = fmt[i];
       if (ch === ':' || ch === ';') break;
@@ -1267,10 +1288,12 @@ class FunctionAnalysis {
           if (role === 'alloc-out' || (role === 'alloc-out-unless-set' && sameVal(this.readThrough(v), ['n']))) {
             const t = this.newObj(`${site}_${idx}`, n, { family: u.family ?? 'mem', api: `${name}("${u.unit}")`, via: [], setsException: true }, token);
             this.writeThrough(v, [t]);
+            written.add(idx);
           } else if (role === 'borrowed-out') {
             const t = `b${site}_${idx}`;
             this.targetApi.set(t, `${name}("${u.unit}")`);
             this.writeThrough(v, [t]);
+            written.add(idx);
           }
         }
         i += u.unit.length;
@@ -1278,6 +1301,7 @@ class FunctionAnalysis {
       }
       break; // a unit we do not know: stop rather than misassign the remaining arguments
     }
+    clobberRest();
     return [token];
   }
 
@@ -1327,6 +1351,7 @@ class FunctionAnalysis {
       else this.store(argNode, [this.newObj(`${this.site(n)}_${a.param}`, n, { ...a.value, via: [name, ...a.value.via] })], n);
     }
     for (const i of sum.escapes) if (vals[i]) this.markEscaped(vals[i]);
+    vals.forEach((v, i) => !sum.outAllocs.some(o => o.param === i) && this.clobber(v));
     if (sum.setsException) this.clearNoMem();
     if (token) return [token];
     if (sum.returns.length === 0) return ['u'];
@@ -1493,6 +1518,13 @@ class FunctionAnalysis {
   private refineIdentity(subject: Syntax, v: Val, identity: Val, equal: boolean): boolean {
     const next = equal ? v.filter(t => identity.includes(t) || t === 'u') : v.filter(t => !identity.includes(t));
     if (v.length && next.length === 0) return false;
+    const locs = this.strongPlaces(subject);
+    for (const t of v) {
+      if (t[0] !== 'o' || next.includes(t)) continue;
+      // the pointer is that other storage here, so a block only it could hold was never allocated on this path
+      const heldElsewhere = [...this.cur.vars].some(([loc, ov]) => !locs.includes(loc) && ov.includes(t));
+      if (!heldElsewhere) this.cur.setBits(t, ABSENT, LIVE);
+    }
     for (const loc of this.strongPlaces(subject)) this.cur.setVar(loc, equal && next.includes('u') ? identity : next);
     return true;
   }

@@ -350,7 +350,8 @@ function severityOf(rule: string, def: SeverityLevel, opts: ProjectOptions): Sev
 function dedupe(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter(f => {
-    const k = `${f.file}|${f.rule}|${f.range.startLine}|${f.range.startCol}`;
+    // one finding per rule and line: `p = c ? PyMem_Calloc(..) : PyMem_Malloc(..)` leaking is one leak
+    const k = `${f.file}|${f.rule}|${f.range.startLine}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
