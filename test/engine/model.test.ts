@@ -12,7 +12,7 @@ describe('allocator model', () => {
 
   it('knows each family and its deallocator', () => {
     const m = modelFor();
-    expect([...m.families.keys()].sort()).toEqual(['gc-object', 'libc', 'mem', 'object', 'raw']);
+    expect([...m.families.keys()].sort()).toEqual(['addrinfo', 'gc-object', 'libc', 'mem', 'object', 'raw']);
     expect(releaseFunction(m, 'raw')).toBe('PyMem_RawFree');
     expect(releaseFunction(m, 'gc-object')).toBe('PyObject_GC_Del');
   });

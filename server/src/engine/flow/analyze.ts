@@ -104,6 +104,7 @@ class FunctionAnalysis {
     this.src = ctx.source;
     this.model = ctx.model;
     this.summary = emptySummary(ctx.fn.name);
+    if (ctx.fn.macro) this.summary.macro = true;
     ctx.fn.params.forEach((p, i) => this.params.set(p.name, i));
     walk(ctx.fn.body, n => {
       if (n.type !== 'declaration') return;
@@ -592,9 +593,10 @@ class FunctionAnalysis {
         const r = this.eval(child(n, 'right')!);
         // p + n points into the same block: whoever keeps it keeps the block
         if (n.op === '+' || n.op === '-') {
-          const base = l.filter(t => t[0] === 'o');
+          const block = (t: string) => 'opfg'.includes(t[0]);
+          const base = l.filter(block);
           if (base.length) return base;
-          if (n.op === '+' && r.some(t => t[0] === 'o')) return r.filter(t => t[0] === 'o');
+          if (n.op === '+' && r.some(block)) return r.filter(block);
           if (this.hasPointer(l)) return ['u'];
         }
         return [];
@@ -1324,7 +1326,8 @@ class FunctionAnalysis {
       let v: Val = [];
       // a field of the argument: it keeps its identity (struct type and name) for field-family-conflict
       const field = /^->(\w+)$/.exec(r.path)?.[1];
-      const argType = field && argNodes[r.param] ? this.typeOf(argNodes[r.param]) : undefined;
+      // (macros only: a real function's own release site is where its field release is reported)
+      const argType = sum.macro && field && argNodes[r.param] ? this.typeOf(argNodes[r.param]) : undefined;
       for (const t of arg) {
         if (t === 'n' || t === 'u' || t[0] === 'c') continue;
         const loc = t[0] === 'A' ? `${t.slice(1)}${r.path.replace(/^->/, '.')}` : `${t}${r.path}`;

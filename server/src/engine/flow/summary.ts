@@ -44,6 +44,8 @@ export interface Summary {
   escapes: Set<number>;
   requiresGil?: { api: string; via: string[] };
   setsException: boolean;
+  /** The function is a local macro: what it does happens where it is invoked. */
+  macro?: boolean;
   /** The analysis ran out of budget or met unreliable syntax: callers treat it as unknown. */
   unknown?: boolean;
 }
