@@ -25,6 +25,7 @@ import {
   type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { TOOL_VERSION } from '../cli/version';
 import { initParser, ruleDocsUrl, RULE_IDS } from '../engine';
 import { codeActions } from './code-actions';
 import { clientSupport, isCDocument, makeLog, pathOf, type ServerContext } from './context';
@@ -38,7 +39,7 @@ import { StatusReporter } from './status';
 import { Validator } from './validation';
 import { C_FILE, Indexer, readSource } from './workspace-index';
 
-const VERSION = '0.1.0';
+const VERSION = TOOL_VERSION;
 
 export class HeaplintServer {
   static create(connection: Connection): HeaplintServer {
@@ -182,6 +183,7 @@ export class HeaplintServer {
     if (source && typeof source === 'object') {
       project.workspace.upsert(path, source.text);
       project.indexed.set(path, source.mtime);
+      if (source.text === doc.getText()) return; // saved: nothing the other documents see has changed
     } else {
       project.workspace.remove(path);
       project.indexed.delete(path);
