@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const parseOnly = (performance.now() - p0) / 1000;
 
   const a0 = performance.now();
-  const result = analyzeProject(sources, { model: modelFor() });
+  const result = analyzeProject(sources, { model: modelFor({}, '3.11') });
   const total = (performance.now() - a0) / 1000;
   sample();
   clearInterval(timer);

@@ -17,6 +17,7 @@ import { GIL_ACQUIRE_MARKER, GIL_RELEASE_MARKER } from '../parse/neutralise';
 import type { FunctionInfo, GlobalVar, VarType } from '../project/facts';
 import { typeName } from '../project/facts';
 import type { FlowEvent, Released } from './events';
+import type { Status } from './state';
 import {
   ABSENT, ESCAPED, FREED, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
 } from './state';
@@ -283,16 +284,25 @@ class FunctionAnalysis {
   }
 
   /** Integer flags holding constants (`owned = 1`) keep paths apart like branch facts do. */
+  private readonly flagCache = new WeakMap<ReadonlyMap<string, Val>, [string, string][]>();
+
   private flagKey(st: State, assigned: Set<string> | undefined): string {
-    let key = '';
-    for (const [loc, v] of st.vars) {
-      if (!loc.startsWith('v:') || v.length !== 1) continue;
-      const name = loc.slice(2);
-      const local = this.locals.get(name);
-      if (!local || local.pointers > 0 || local.array || assigned?.has(name)) continue;
-      const t = v[0];
-      if (t === 'n' || t[0] === 'c') key += `${name}=${t};`;
+    // states share their vars map until one writes, so the flags are computed once per map
+    let flags = this.flagCache.get(st.vars);
+    if (!flags) {
+      flags = [];
+      for (const [loc, v] of st.vars) {
+        if (!loc.startsWith('v:') || v.length !== 1) continue;
+        const name = loc.slice(2);
+        const local = this.locals.get(name);
+        if (!local || local.pointers > 0 || local.array) continue;
+        const t = v[0];
+        if (t === 'n' || t[0] === 'c') flags.push([name, t]);
+      }
+      this.flagCache.set(st.vars, flags);
     }
+    let key = '';
+    for (const [name, t] of flags) if (!assigned?.has(name)) key += `${name}=${t};`;
     return key;
   }
 
@@ -1728,11 +1738,26 @@ class FunctionAnalysis {
   }
 }
 
+const varsSignatures = new WeakMap<ReadonlyMap<string, Val>, string>();
+const statusSignatures = new WeakMap<ReadonlyMap<string, Status>, string>();
+
+/** What a state holds, ignoring facts; memoised per (shared, copy-on-write) map. */
 function valueSignature(s: State): string {
-  const parts: string[] = [];
-  for (const [k, v] of s.vars) parts.push(`${k}=${v.join(',')}`);
-  for (const [k, st] of s.status) parts.push(`${k}#${st.bits & ~NONNULL}`);
-  return parts.sort().join(';');
+  let v = varsSignatures.get(s.vars);
+  if (v === undefined) {
+    const parts: string[] = [];
+    for (const [k, val] of s.vars) parts.push(`${k}=${val.join(',')}`);
+    v = parts.sort().join(';');
+    varsSignatures.set(s.vars, v);
+  }
+  let st = statusSignatures.get(s.status);
+  if (st === undefined) {
+    const parts: string[] = [];
+    for (const [k, x] of s.status) parts.push(`${k}#${x.bits & ~NONNULL}`);
+    st = parts.sort().join(';');
+    statusSignatures.set(s.status, st);
+  }
+  return `${v}|${st}`;
 }
 
 /** Rank of each node in reverse postorder from the entry (unreachable nodes last). */
