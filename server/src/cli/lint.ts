@@ -88,10 +88,13 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
       report: [...shares[i].map(f => f.path), ...(i === 0 ? headers.map(h => h.path) : [])],
     })));
     const parseMs = performance.now() - t0;
+    if (process.env.HEAPLINT_DEBUG) console.error(`load: ${parseMs.toFixed(0)} ms`);
     let imports = new Map<string, Summary>();
     let replies: RoundReply[] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      const r0 = performance.now();
       replies = await Promise.all(workers.map(w => ask<RoundReply>(w, { kind: 'round', imports })));
+      if (process.env.HEAPLINT_DEBUG) console.error(`round ${round}: ${(performance.now() - r0).toFixed(0)} ms, analysed ${replies.map(r => r.stats.analysed).join('+')}`);
       const next = new Map<string, Summary>();
       for (const r of replies) for (const [k, v] of r.exports) if (!next.has(k)) next.set(k, v);
       if (round > 0 && sameSummaries(imports, next)) break;

@@ -235,6 +235,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   let analysed = 0;
   let gaveUp = 0;
   let probe: string | undefined;
+  let reused = 0;
 
   for (const entry of index.order()) {
     if (!index.needsAnalysis(entry)) {
@@ -252,7 +253,9 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
     const probing = opts.probe && opts.probe.file === entry.file.path && !entry.info.macro && opts.probe.offset >= entry.info.node.start && opts.probe.offset <= entry.info.node.end;
     if (probing) ctx.probe = opts.probe!.offset;
     try {
-      result = memo && memo.key === memoKey && !probing ? memo.result : analyzeFunction(ctx);
+      const reuse = memo && memo.key === memoKey && !probing;
+      result = reuse ? memo.result : analyzeFunction(ctx);
+      if (reuse) reused++;
       if (!probing) memos.set(entry.info, { key: memoKey, result });
       if (probing) probe = result.probe;
       const ms = performance.now() - started;
@@ -316,7 +319,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   deduped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
   return {
     findings: deduped, problems, unusedSuppressions, summaries, fieldAssigns, fieldReleases, probe,
-    stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed, gaveUp, parseMs: 0, analysisMs: 0 },
+    stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed: analysed - reused, gaveUp, parseMs: 0, analysisMs: 0 },
   };
 }
 
