@@ -3,10 +3,11 @@
 //
 // One run: a throwaway profile → install the packaged .vsix → start code-server on a free loopback
 // port → open test/e2e/fixture → open buffer.c → check, one by one:
-//   1. the squiggle under the bad free()            5. the hover over free() explains the families
-//   2. the Problems row: message, rule id, line      6. the quick fix, applied from the editor, removes the finding
-//   3. the related location ("allocated here by …")  7. the server's log in "HeapLint: Show Output"
-//   4. the language status item                      8. a broken heaplint.json: schema and server problems
+//   1. the squiggle under the bad free()            6. the hover over the pointer says what it holds
+//   2. the Problems row: message, rule id, line      7. the quick fix, applied from the editor, removes the finding
+//   3. the related location ("allocated here by …")  8. the server's log in "HeapLint: Show Output"
+//   4. the language status item                      9. a broken heaplint.json: schema and server problems
+//   5. the hover over free() explains the families  then the Heap View's steps (test/e2e/heap-view-steps.mjs)
 // Screenshots go to docs/images/ (HEAPLINT_E2E_SHOTS to change). The last line is `N passed, N failed`;
 // the exit status is 0 only when every check passed. Prerequisites: `bash test/e2e/install.sh`.
 //
@@ -19,6 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { heapViewSteps, prepareHeapView } from './heap-view-steps.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HOME = process.env.HEAPLINT_E2E_HOME ?? path.join(os.homedir(), '.cache/heaplint-e2e');
@@ -51,6 +53,7 @@ const dirs = Object.fromEntries(
 for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
 const workspace = path.join(profile, 'fixture');
 cpSync(FIXTURE, workspace, { recursive: true });
+prepareHeapView(workspace); // the Heap View's C file (no finding in it), checked by its own steps below
 mkdirSync(SHOTS, { recursive: true });
 mkdirSync(path.join(dirs['user-data'], 'User'), { recursive: true });
 writeFileSync(
@@ -228,6 +231,19 @@ try {
     return `${text.length} characters`;
   });
 
+  await check('hover over the pointer says what it holds', async () => {
+    const useLine = fixture.findIndex(l => l.includes('PyBytes_FromStringAndSize(copy')) + 1;
+    await goTo(useLine, fixture[useLine - 1].indexOf('(copy') + 3); // on `copy`, outside the finding
+    await runCommand('Show or Focus Hover');
+    const hover = page.locator('.monaco-hover', { hasText: 'here holds' }).first();
+    await hover.waitFor();
+    const text = await hover.innerText();
+    expect(text.includes('copy here holds') && text.includes(`PyMem_Malloc() at line ${allocLine}`), `unexpected hover: ${JSON.stringify(text)}`);
+    await shot('editor-hover-pointer.png');
+    await page.keyboard.press('Escape');
+    return JSON.stringify(text.split('\n').find(l => l.includes('a block from')) ?? '');
+  });
+
   await check('quick fix from the editor removes the finding', async () => {
     await goTo(badLine, badCol + 1);
     await page.keyboard.press('Control+.');
@@ -250,6 +266,9 @@ try {
     const text = await output.innerText();
     return JSON.stringify(text.split('\n').find(l => l.includes('heaplint language server')));
   });
+
+  // the Heap View (client/src/heap-view, server/src/lsp/simulate-heap.ts): its checks count here too
+  await heapViewSteps({ page, check, expect, runCommand, goTo, shot, log });
 
   await check('heaplint.json checked against the schema and by the server', async () => {
     // written last: heaplint.json changes the analysis of the folder

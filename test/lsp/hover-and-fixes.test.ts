@@ -89,12 +89,16 @@ describe('language server: hover', () => {
     }
   });
 
-  it('says what a pointer holds when the engine can describe it', async () => {
-    const at = locate(TWO_BUGS, 'free(a);');
-    const h = await c.hover(uri, at.line, at.character + 5); // on `a`
-    const describes = typeof (Workspace.prototype as { describeAt?: unknown }).describeAt === 'function';
-    if (describes) expect(c.hoverText(h)).toMatch(/PyMem/);
-    else expect(h === null || typeof c.hoverText(h) === 'string').toBe(true);
+  it('says what a pointer holds at that point: family, state, where it was allocated', async () => {
+    expect(typeof (Workspace.prototype as { describeAt?: unknown }).describeAt).toBe('function');
+    const at = locate(TWO_BUGS, 'PyBytes_FromStringAndSize(a, 8)');
+    const text = c.hoverText(await c.hover(uri, at.line, at.character + 'PyBytes_FromStringAndSize('.length)); // on `a`
+    expect(text).toContain('**`a`** here holds');
+    expect(text).toMatch(/PyMem_Malloc\(\) at line 7 — mem domain/);
+    expect(text).toMatch(/live; release with PyMem_Free\(\)/);
+    // keywords and API names are not asked about
+    const kw = locate(TWO_BUGS, 'return res;');
+    expect(await c.hover(uri, kw.line, kw.character + 2)).toBeNull();
   });
 
   it('answers null between words and on unknown documents', async () => {

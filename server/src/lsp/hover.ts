@@ -144,6 +144,21 @@ export function apiHover(model: Model, name: string): string | undefined {
   return lines.join('\n\n');
 }
 
+const C_KEYWORDS = new Set(
+  ('auto break case char const continue default do double else enum extern float for goto if inline int long register ' +
+    'restrict return short signed sizeof static struct switch typedef union unsigned void volatile while NULL _Bool bool true false').split(' '),
+);
+
+/**
+ * Whether the word could name a pointer worth describing: not a keyword, not an API the model knows,
+ * not the callee of a call (describing costs an analysis of the function).
+ */
+export function mayBePointer(word: { word: string; after: string }, model: Model): boolean {
+  if (C_KEYWORDS.has(word.word) || model.apis.has(word.word) || model.absentApis.has(word.word)) return false;
+  if (word.after.startsWith('(')) return false;
+  return !/^[A-Z][A-Z0-9_]+$/.test(word.word); // macros and constants
+}
+
 /** The engine's description of the pointer under the cursor, when this engine version has one. */
 export function pointerHover(workspace: Workspace, path: string, pos: Position): string | undefined {
   const describe = (workspace as unknown as { describeAt?: (path: string, line: number, col: number) => string | undefined }).describeAt;

@@ -30,7 +30,7 @@ import { initParser, ruleDocsUrl, RULE_IDS } from '../engine';
 import { codeActions } from './code-actions';
 import { clientSupport, isCDocument, makeLog, pathOf, type ServerContext } from './context';
 import { configDiagnostics, fileUri } from './convert';
-import { apiHover, combine, findingHover, pointerHover, wordAt } from './hover';
+import { apiHover, combine, findingHover, mayBePointer, pointerHover, wordAt } from './hover';
 import { isConfigFile, Projects, type Project } from './projects';
 import { registerSimulateHeap, type HeapSimulation } from './simulate-heap';
 import { FIX_ALL_KIND, ScanWorkspaceRequest, ServerCommands, type InitializationOptions, type ScanResult } from './protocol';
@@ -259,7 +259,7 @@ export class HeaplintServer {
     const findings = result && result.version === doc.version ? result.findings : [];
     const word = wordAt(doc, pos);
     let pointer: string | undefined;
-    if (word) {
+    if (word && mayBePointer(word, project.model)) {
       project.workspace.upsert(path, doc.getText());
       try {
         pointer = pointerHover(project.workspace, path, pos);
