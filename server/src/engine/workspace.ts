@@ -14,7 +14,7 @@ export interface WorkspaceOptions {
 }
 
 export class Workspace {
-  private readonly files = new Map<string, { text: string; parsed?: ParsedFile; problem?: FileProblem }>();
+  private readonly files = new Map<string, { text: string; parsed?: ParsedFile; problem?: FileProblem; eager?: boolean }>();
   private opts: WorkspaceOptions;
 
   constructor(opts: WorkspaceOptions) {
@@ -50,13 +50,20 @@ export class Workspace {
     return this.files.size;
   }
 
-  private ensureParsed(): { parsed: ParsedFile[]; problems: FileProblem[] } {
+  /**
+   * Files asked about are parsed in full; the others keep only their top level, and the few function
+   * bodies an analysis needs are parsed on demand — memory stays proportional to what is looked at.
+   */
+  private ensureParsed(eager?: Set<string>): { parsed: ParsedFile[]; problems: FileProblem[] } {
     const parsed: ParsedFile[] = [];
     const problems: FileProblem[] = [];
     for (const [path, f] of this.files) {
+      const wantEager = !eager || eager.has(path);
+      if (f.parsed && wantEager && !f.eager) f.parsed = undefined;
       if (!f.parsed && !f.problem) {
         try {
-          const r = parseSource({ path, text: f.text }, this.opts.model);
+          const r = parseSource({ path, text: f.text }, this.opts.model, !wantEager);
+          f.eager = wantEager;
           if ('message' in r) f.problem = r;
           else f.parsed = r;
         } catch (err) {
@@ -72,9 +79,9 @@ export class Workspace {
   /** Findings for `paths` (all files when omitted), analysed with every file's summaries. */
   analyze(paths?: Iterable<string>): ProjectResult {
     const t0 = performance.now();
-    const { parsed, problems } = this.ensureParsed();
-    const t1 = performance.now();
     const only = paths ? new Set(paths) : undefined;
+    const { parsed, problems } = this.ensureParsed(only);
+    const t1 = performance.now();
     const result = analyzeParsed(parsed, { ...this.opts, reportOnly: only });
     result.problems.unshift(...problems.filter(p => !only || only.has(p.file)));
     result.stats.parseMs = t1 - t0;
@@ -96,7 +103,7 @@ export class Workspace {
       offset = nl + 1;
     }
     offset += col;
-    const { parsed } = this.ensureParsed();
+    const { parsed } = this.ensureParsed(new Set([path]));
     return analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }).probe;
   }
 

@@ -61,8 +61,6 @@ export interface FlowResult {
   summary: Summary;
   sites: Map<number, Syntax>;
   aborted: boolean;
-  /** States on entry to each CFG node after the fixpoint (kept for hover and heap extraction). */
-  cfg: Cfg;
 }
 
 interface ObjInfo {
@@ -178,7 +176,7 @@ class FunctionAnalysis {
     } else {
       this.summary.unknown = true;
     }
-    return { events: aborted ? [] : this.events, summary: this.summary, sites: this.sites, aborted, cfg, probe: this.probeResult };
+    return { events: aborted ? [] : this.events, summary: this.summary, sites: this.sites, aborted, probe: this.probeResult };
   }
 
   // ---------------------------------------------------------------- fixpoint plumbing

@@ -142,9 +142,16 @@ const macroCache = new WeakMap<ParsedFile, Map<string, { info: FunctionInfo; tex
 /** Per-function results kept with the function's syntax, reused while nothing they depend on changed. */
 const memos = new WeakMap<FunctionInfo, { key: string; result: ReturnType<typeof analyzeFunction> }>();
 
+const fingerprints = new WeakMap<Summary, string>();
+
 function summaryFingerprint(s: Summary | undefined): string {
   if (!s) return '-';
-  return JSON.stringify(s, (_k, v) => (v instanceof Set ? [...v] : v));
+  let fp = fingerprints.get(s);
+  if (fp === undefined) {
+    fp = JSON.stringify(s, (_k, v) => (v instanceof Set ? [...v] : v));
+    fingerprints.set(s, fp);
+  }
+  return fp;
 }
 const SEED_KINDS = new Set(['alloc', 'realloc', 'free', 'result', 'out-alloc']);
 
@@ -171,7 +178,11 @@ function seedPattern(model: Model): RegExp {
   return re;
 }
 
-export function parseSource(file: SourceFile, model: Model): ParsedFile | FileProblem {
+/**
+ * `allLazy`: convert no function body now (a workspace file nobody looks at); bodies are parsed again,
+ * one function at a time, only if an analysis needs them.
+ */
+export function parseSource(file: SourceFile, model: Model, allLazy = false): ParsedFile | FileProblem {
   if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
   const analysed = neutralise(file.text, model);
   const tree = parseC(analysed);
@@ -181,6 +192,7 @@ export function parseSource(file: SourceFile, model: Model): ParsedFile | FilePr
     const localMacros = [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)].map(m => m[1]);
     const macroRe = localMacros.length ? new RegExp(`\\b(?:${localMacros.join('|')})\\b`) : undefined;
     const skip = (s: number, e: number) => {
+      if (allLazy) return true;
       const body = analysed.slice(s, e);
       return !seeds.test(body) && !(macroRe && macroRe.test(body));
     };
@@ -231,13 +243,39 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   const problems: FileProblem[] = [];
   const fieldAssigns: FieldAssign[] = [];
   const fieldReleases: FieldRelease[] = [];
+  const collectField = (e: FlowEvent, entry: FnEntry, sites: Map<number, Syntax>, report: boolean): boolean => {
+    if (e.kind === 'field-assign') {
+      const node = sites.get(e.site);
+      if (node) fieldAssigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
+      return true;
+    }
+    if (e.kind === 'field-release') {
+      const node = sites.get(e.site);
+      if (node && !inErrorNode(node)) {
+        fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report });
+      }
+      return true;
+    }
+    return false;
+  };
   const summaries = new Map<string, Summary>();
   let analysed = 0;
   let gaveUp = 0;
   let probe: string | undefined;
   let reused = 0;
 
+  // asked about some files only (the editor): what they call is all that needs summaries
+  const needed = opts.reportOnly && opts.reportOnly.size < parsed.length ? index.closureOf(opts.reportOnly) : undefined;
   for (const entry of index.order()) {
+    if (needed && !needed.has(entry) && !entry.info.macro) {
+      // outside the closure: reuse whatever was computed before (its field events still count)
+      const memo = memos.get(entry.info);
+      if (memo) {
+        entry.summary = memo.result.summary;
+        for (const e of memo.result.events) collectField(e, entry, memo.result.sites, false);
+      }
+      continue;
+    }
     if (!index.needsAnalysis(entry)) {
       entry.summary = inertSummary(entry.info);
       entry.summary.setsException = index.mentionsExceptionSetter(entry);
@@ -272,18 +310,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
     if (entry.info.macro) continue; // macro bodies are judged where they are invoked
     const report = !opts.reportOnly || opts.reportOnly.has(entry.file.path);
     for (const e of result.events) {
-      if (e.kind === 'field-assign') {
-        const node = result.sites.get(e.site);
-        if (node) fieldAssigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
-        continue;
-      }
-      if (e.kind === 'field-release') {
-        const node = result.sites.get(e.site);
-        if (node && !inErrorNode(node)) {
-          fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report });
-        }
-        continue;
-      }
+      if (collectField(e, entry, result.sites, report)) continue;
       if (!report) continue;
       const f = judge(e, entry, result.sites, index, opts);
       if (f) findings.push(f);
@@ -611,21 +638,60 @@ class ProjectIndex {
     return this.model.parsers.has(name) && fn.allocatingFormat === true;
   }
 
+  /** Callees of each function, resolved once (the call graph every later pass walks). */
+  private readonly calleesOf = new Map<FnEntry, FnEntry[]>();
+
+  callees(e: FnEntry): FnEntry[] {
+    let list = this.calleesOf.get(e);
+    if (!list) {
+      list = [];
+      for (const m of e.info.mentions) {
+        const t = this.resolveFn(m, e.file.path);
+        if (t && t !== e) list.push(t);
+      }
+      this.calleesOf.set(e, list);
+    }
+    return list;
+  }
+
+  /** Relevant: calls an allocator or a relevant function. One pass over callers from the seeds. */
   private markRelevant(): void {
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const e of this.entries) {
-        if (e.relevant) continue;
-        for (const m of e.info.mentions) {
-          if (this.isSeed(m, e.file.path, e.info) || this.resolveFn(m, e.file.path)?.relevant) {
-            e.relevant = true;
-            changed = true;
-            break;
-          }
+    const callers = new Map<FnEntry, FnEntry[]>();
+    const work: FnEntry[] = [];
+    for (const e of this.entries) {
+      for (const c of this.callees(e)) {
+        if (!callers.has(c)) callers.set(c, []);
+        callers.get(c)!.push(e);
+      }
+      for (const m of e.info.mentions) {
+        if (this.isSeed(m, e.file.path, e.info)) {
+          e.relevant = true;
+          work.push(e);
+          break;
         }
       }
     }
+    while (work.length) {
+      const e = work.pop()!;
+      for (const caller of callers.get(e) ?? []) {
+        if (caller.relevant) continue;
+        caller.relevant = true;
+        work.push(caller);
+      }
+    }
+  }
+
+  /** Functions of these files and everything they call, directly or not: all a report on them needs. */
+  closureOf(files: Set<string>): Set<FnEntry> {
+    const out = new Set<FnEntry>();
+    const work = this.entries.filter(e => files.has(e.file.path) && !e.info.macro);
+    while (work.length) {
+      const e = work.pop()!;
+      if (out.has(e)) continue;
+      out.add(e);
+      for (const c of this.callees(e)) if (!out.has(c)) work.push(c);
+    }
+    return out;
   }
 
   memoKey(e: FnEntry, ctx: FlowContext): string {
