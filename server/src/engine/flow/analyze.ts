@@ -1505,7 +1505,10 @@ class FunctionAnalysis {
       }
     } else v = this.eval(e);
     const subj = unwrapParens(subject);
-    const atom = isPure(e) ? conditionKey(e, this.src) : undefined;
+    // `x != y` and `x == y` are one fact with opposite values
+    let atom = isPure(e) ? conditionKey(e, this.src) : undefined;
+    const negated = !!atom && e.type === 'binary_expression' && e.op === '!=';
+    if (atom && negated) atom = { ...atom, key: atom.key.replace('!=', '==') };
     const out: [number, State][] = [];
     const copies = [st, new State(st)];
     for (const [slot, value] of [[0, true], [1, false]] as const) {
@@ -1516,9 +1519,10 @@ class FunctionAnalysis {
       else ok = constantsAllow(v, op, literal, value) && this.refine(subj, v, outcome(op, literal, value));
       if (!ok) continue;
       if (atom) {
+        const fact = negated ? !value : value;
         const known = s.facts.get(atom.key);
-        if (known !== undefined && known !== value) continue;
-        s.setFact(atom.key, value, atom.deps);
+        if (known !== undefined && known !== fact) continue;
+        s.setFact(atom.key, fact, atom.deps);
       }
       out.push([slot, s]);
     }
