@@ -136,8 +136,9 @@ const DEFAULT_BUDGET = 20_000;
 /** Text a lazily converted function was parsed from (it is not the file's text). */
 const materialisedSource = new WeakMap<FunctionInfo, string>();
 
-/** Macro pseudo-functions per file, parsed once per file version. */
-const macroCache = new WeakMap<ParsedFile, Map<string, { info: FunctionInfo; text: string; analysed: string; facts: FileFacts }>>();
+/** Macro pseudo-functions by file and definition text: an edit elsewhere in the file does not parse them again. */
+const macroCache = new Map<string, { info: FunctionInfo; text: string; analysed: string; facts: FileFacts }>();
+const MACRO_CACHE_LIMIT = 20_000;
 
 /** Per-function results kept with the function's syntax, reused while nothing they depend on changed. */
 const memos = new WeakMap<FunctionInfo, { key: string; result: ReturnType<typeof analyzeFunction> }>();
@@ -565,14 +566,13 @@ class ProjectIndex {
       }
     }
     for (const p of pseudo) {
-      if (!macroCache.has(p.file)) macroCache.set(p.file, new Map());
-      const cache = macroCache.get(p.file)!;
-      const cacheKey = `${p.name}(${p.params.join(',')})${p.body}`;
-      let cached = cache.get(cacheKey);
+      const cacheKey = `${p.file.path}\u0000${p.name}(${p.params.join(',')})${p.body}`;
+      let cached = macroCache.get(cacheKey);
       if (!cached) {
         cached = this.parseMacro(p);
         if (!cached) continue;
-        cache.set(cacheKey, cached);
+        if (macroCache.size >= MACRO_CACHE_LIMIT) macroCache.clear();
+        macroCache.set(cacheKey, cached);
       }
       const { info, text, analysed, facts } = cached;
       const entry: FnEntry = { key: `${p.file.path}#m:${p.name}`, info, file: { path: p.file.path, text, analysed, facts }, relevant: false };
