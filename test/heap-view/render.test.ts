@@ -195,7 +195,7 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
     });
     recorded = await simulateHeap(
-      { uri: 'file:///work/fixture/cache.c', position: { line: 27, character: 8 }, python: '3.12' },
+      { uri: 'file:///heaplint-test/fixture/cache.c', position: { line: 27, character: 8 }, python: '3.12' },
       FIXTURE_C,
       'c',
       { model: modelFor({}, '3.12') },
@@ -350,7 +350,7 @@ describe.skipIf(!haveChromium)('the Heap View in headless Chromium', () => {
       '}',
     ].join('\n');
     const t0 = performance.now();
-    const big = await simulateHeap({ uri: 'file:///work/million.heaptrace' }, trace, 'heaptrace', undefined);
+    const big = await simulateHeap({ uri: 'file:///heaplint-test/million.heaptrace' }, trace, 'heaptrace', undefined);
     const serverMs = performance.now() - t0;
     const json = JSON.stringify(big);
     expect(big.steps.ops).toBe(1_000_000);
