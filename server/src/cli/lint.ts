@@ -29,6 +29,7 @@ export interface LintOutcome {
 }
 
 const MAX_ROUNDS = 4;
+const SHARED_HEADER_LIMIT = 64 * 1024;
 
 export async function lintFiles(files: readonly SourceFile[], options: LintOptions, jobs: number): Promise<LintOutcome> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive whole number, not ${jobs}`);
@@ -56,11 +57,14 @@ interface RoundReply {
 
 async function lintInWorkers(files: readonly SourceFile[], options: LintOptions, jobs: number, script: string): Promise<LintOutcome> {
   const t0 = performance.now();
-  const headers = files.filter(f => f.path.endsWith('.h'));
+  // small headers (struct layouts, macros) go to every worker; large ones (data tables, generated
+  // argument clinics) are code of their own and are shared out like .c files
+  const isShared = (f: SourceFile) => f.path.endsWith('.h') && f.text.length <= SHARED_HEADER_LIMIT;
+  const headers = files.filter(isShared);
   const shares: SourceFile[][] = Array.from({ length: jobs }, () => []);
   const sizes = new Array<number>(jobs).fill(0);
   // largest files first, each to the least loaded worker
-  for (const f of files.filter(f => !f.path.endsWith('.h')).sort((a, b) => b.text.length - a.text.length)) {
+  for (const f of files.filter(f => !isShared(f)).sort((a, b) => b.text.length - a.text.length)) {
     const i = sizes.indexOf(Math.min(...sizes));
     shares[i].push(f);
     sizes[i] += f.text.length;
