@@ -184,6 +184,7 @@ class FunctionAnalysis {
   /** For each loop head, the variables assigned somewhere in its loop. */
   private readonly loopAssigned = new Map<number, Set<string>>();
   private probeResult: string | undefined;
+  private nullWithoutException = false;
 
   /** What the expression at `offset` holds on entry to the instruction that evaluates it, over all paths. */
   private describeAt(cfg: Cfg, inStates: State[][], offset: number): string | undefined {
@@ -454,6 +455,8 @@ class FunctionAnalysis {
         if (this.reporting) {
           this.atReturn(st);
           this.noteOutParams(st, v);
+          // NULL returned while an allocation failure is still without an exception: callers must set one
+          if (v.includes('n') && st.noMem >= 0) this.nullWithoutException = true;
         }
         return [[0, st]];
       }
@@ -1377,7 +1380,7 @@ class FunctionAnalysis {
             out = union(out, ['u']);
             break;
           }
-          out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via], setsException: r.alloc.setsException || sum.setsException })]);
+          out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via] })]);
           if (r.alloc.typed || r.alloc.retained) this.cur.setBits(`o${n.start}`, ESCAPED);
           break;
         case 'param':
@@ -1698,7 +1701,9 @@ class FunctionAnalysis {
         const info = this.objs.get(t);
         const bits = st.bits(t);
         if (info && bits & LIVE && !sum.returns.some(r => r.kind === 'alloc' && r.alloc.family === info.alloc.family)) {
-          sum.returns.push({ kind: 'alloc', alloc: kept.has(t) || bits & ESCAPED ? { ...info.alloc, retained: true } : info.alloc });
+          // a wrapper's NULL carries an exception unless some path returns NULL right after a failure
+          const alloc = { ...info.alloc, setsException: info.alloc.setsException || (sum.setsException && !this.nullWithoutException) };
+          sum.returns.push({ kind: 'alloc', alloc: kept.has(t) || bits & ESCAPED ? { ...alloc, retained: true } : alloc });
         }
       } else if (c === 'p') {
         const index = Number(t.slice(1));
