@@ -24,6 +24,8 @@ import {
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
 export const MAX_DISJUNCTS = 8;
+/** HEAPLINT_TRACE=<line>: print the states reaching that line (for triaging a finding). Read once. */
+const TRACE_LINE = Number(process.env.HEAPLINT_TRACE ?? 0) || 0;
 const MAX_PATH_DEPTH = 3;
 
 function depth(loc: string): number {
@@ -166,9 +168,7 @@ class FunctionAnalysis {
     if (!aborted) {
       this.reporting = true;
       for (const node of cfg.nodes) {
-        if (process.env.HEAPLINT_TRACE && 'n' in node.instr && (node.instr as { n: Syntax }).n.row + 1 === Number(process.env.HEAPLINT_TRACE)) {
-          for (const s of inStates[node.id]) console.error(`node ${node.id} facts=${s.factsKey()} ${[...s.vars].map(([k, v]) => `${k}=${v}`).join(' ')} | ${[...s.status].map(([k, v]) => `${k}#${v.bits}`).join(' ')}`);
-        }
+        if (TRACE_LINE && 'n' in node.instr && (node.instr as { n: Syntax }).n.row + 1 === TRACE_LINE) this.trace(node.id, inStates[node.id]);
         for (const s of inStates[node.id]) this.transfer(node, new State(s));
       }
       if (this.ctx.probe !== undefined) this.probeResult = this.describeAt(cfg, inStates, this.ctx.probe);
@@ -183,6 +183,12 @@ class FunctionAnalysis {
 
   /** For each loop head, the variables assigned somewhere in its loop. */
   private readonly loopAssigned = new Map<number, Set<string>>();
+
+  private trace(node: number, states: State[]): void {
+    for (const s of states) {
+      console.error(`node ${node} facts=${s.factsKey()} ${[...s.vars].map(([k, v]) => `${k}=${v}`).join(' ')} | ${[...s.status].map(([k, v]) => `${k}#${v.bits}`).join(' ')}`);
+    }
+  }
   private probeResult: string | undefined;
   private nullWithoutException = false;
 

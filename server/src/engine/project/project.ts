@@ -132,6 +132,8 @@ interface FnEntry {
 }
 
 const DEFAULT_BUDGET = 20_000;
+/** HEAPLINT_SLOW=<ms>: name functions whose analysis takes longer (for profiling). Read once. */
+const SLOW_MS = Number(process.env.HEAPLINT_SLOW ?? 0) || 0;
 
 /** Text a lazily converted function was parsed from (it is not the file's text). */
 const materialisedSource = new WeakMap<FunctionInfo, string>();
@@ -298,7 +300,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
       if (!probing) memos.set(entry.info, { key: memoKey, result });
       if (probing) probe = result.probe;
       const ms = performance.now() - started;
-      if (process.env.HEAPLINT_SLOW && ms > Number(process.env.HEAPLINT_SLOW)) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
+      if (SLOW_MS && ms > SLOW_MS) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
     } catch (err) {
       problems.push({ file: entry.file.path, message: `analysis of ${entry.info.name}() failed: ${(err as Error).message}` });
       entry.summary = { ...emptyUnknown(entry.info.name) };

@@ -7,8 +7,6 @@ export const fieldFamilyConflict: RuleMeta = {
   id: 'field-family-conflict', title: 'Struct field allocated and released by different families', severity: 'error', pathDependent: false,
 };
 
-export const tpFreeMeta = { rule: 'gc-mismatch' };
-
 export const RULE_IDS = [
   'mixed-heap', 'gc-mismatch', 'object-raw-free', 'borrowed-free', 'non-heap-free', 'gil-released-alloc',
   'double-free', 'use-after-free', 'leak', 'realloc-leak', 'nomemory-not-set', 'field-family-conflict',
