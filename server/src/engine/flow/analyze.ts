@@ -1451,7 +1451,10 @@ class FunctionAnalysis {
     const [loc] = p.locs;
     const v = this.read(loc);
     const blocks = v.filter(t => t !== 'n' && t !== 'u');
-    if (!blocks.length) return false;
+    // realloc(NULL, n) is malloc(n): no old block to lose; and a pointer of unknown origin (an
+    // unknown macro over another object's memory, an unknown function's result) is not known to
+    // be the only holder of its block
+    if (!blocks.length) return true;
     return blocks.every(t => {
       if (t[0] === 'f' && t.slice(1) !== loc && !this.cur.vars.has(t.slice(1))) return true;
       for (const [other, ov] of this.cur.vars) if (other !== loc && ov.includes(t)) return true;
