@@ -19,6 +19,8 @@ export interface Model {
   objectType: RegExp;
   exceptionSetters: RegExp;
   exceptionSetterHint: RegExp;
+  exceptionRaisers: RegExp;
+  exceptionClearers: RegExp;
   parsers: Map<string, ArgParser>;
   /** Longest unit first, so "es#" is tried before "es" and "s". */
   units: FormatUnit[];
@@ -47,6 +49,8 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
   let objectType = '^PyObject$';
   let exceptionSetters = '^PyErr_';
   let exceptionSetterHint = '$^';
+  let exceptionRaisers = '$^';
+  let exceptionClearers = '$^';
   let ignored = '';
   const returnMacros = new Set<string>();
   const headInitMacros = new Set<string>();
@@ -76,6 +80,8 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
     objectType = file.objectTypePattern ?? objectType;
     exceptionSetters = file.exceptionSetters ?? exceptionSetters;
     exceptionSetterHint = file.exceptionSetterHint ?? exceptionSetterHint;
+    exceptionRaisers = file.exceptionRaisers ?? exceptionRaisers;
+    exceptionClearers = file.exceptionClearers ?? exceptionClearers;
     ignored = file.ignored ?? ignored;
     for (const m of file.returnMacros ?? []) returnMacros.add(m.name);
     for (const m of file.headInitMacros ?? []) headInitMacros.add(m.name);
@@ -89,7 +95,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
   return {
     python: target, families, apis, absentApis, borrowedFields, statementMacros, memberMacros, typeWrapperMacros,
     objectApi: new RegExp(objectApi), objectType: new RegExp(objectType), exceptionSetters: new RegExp(exceptionSetters),
-    exceptionSetterHint: hint, parsers, units, unitIgnored: new Set(ignored.split('')),
+    exceptionSetterHint: hint, exceptionRaisers: new RegExp(exceptionRaisers), exceptionClearers: new RegExp(exceptionClearers), parsers, units, unitIgnored: new Set(ignored.split('')),
     returnMacros, headInitMacros, noreturn, refcountReleases, pythonFacingTables, nonCapturing,
   };
 }

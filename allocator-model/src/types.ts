@@ -63,6 +63,10 @@ export interface ModelFile {
   objectTypePattern?: string;
   exceptionSetters?: string;
   exceptionSetterHint?: string;
+  /** Functions that always leave an exception set (a subset of exceptionSetters, which may). */
+  exceptionRaisers?: string;
+  /** Functions after which no exception is set any more. */
+  exceptionClearers?: string;
   parsers?: ArgParser[];
   units?: FormatUnit[];
   ignored?: string;

@@ -19,7 +19,7 @@ import { typeName } from '../project/facts';
 import type { FlowEvent, Released } from './events';
 import type { Status } from './state';
 import {
-  ABSENT, ESCAPED, FREED, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+  ABSENT, ESCAPED, EXCEPTION_SET, FREED, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
 } from './state';
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
@@ -186,7 +186,7 @@ class FunctionAnalysis {
 
   private trace(node: number, states: State[]): void {
     for (const s of states) {
-      console.error(`node ${node} facts=${s.factsKey()} ${[...s.vars].map(([k, v]) => `${k}=${v}`).join(' ')} | ${[...s.status].map(([k, v]) => `${k}#${v.bits}`).join(' ')}`);
+      console.error(`node ${node} noMem=${s.noMem} facts=${s.factsKey()} ${[...s.vars].map(([k, v]) => `${k}=${v}`).join(' ')} | ${[...s.status].map(([k, v]) => `${k}#${v.bits}`).join(' ')}`);
     }
   }
   private probeResult: string | undefined;
@@ -313,14 +313,14 @@ class FunctionAnalysis {
 
   private stateKey(st: State, node: number): string {
     const assigned = this.loopAssigned.get(node);
-    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${st.noMem}|${st.gil}`;
+    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}`;
     // at a loop head, only facts the loop cannot change keep paths apart
     const keep: string[] = [];
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
     }
-    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${st.noMem}|${st.gil}`;
+    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}`;
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
@@ -340,7 +340,7 @@ class FunctionAnalysis {
     // first: paths that hold the same values need no fact to tell them apart
     const byValue = new Map<string, State>();
     for (const s of all) {
-      const key = `${valueSignature(s)}|${s.noMem}|${s.gil}`;
+      const key = `${valueSignature(s)}|${failureKey(s)}|${s.gil}`;
       const g = byValue.get(key);
       if (g) joinInto(g, s, implicit);
       else byValue.set(key, s);
@@ -356,7 +356,7 @@ class FunctionAnalysis {
       if (new Set(keys).size > MAX_DISJUNCTS) continue;
       const groups = new Map<string, State>();
       all.forEach((s, i) => {
-        const key = `${keys[i]}|${s.noMem}|${s.gil}`;
+        const key = `${keys[i]}|${failureKey(s)}|${s.gil}`;
         const g = groups.get(key);
         if (g) joinInto(g, s, implicit);
         else groups.set(key, s);
@@ -1146,7 +1146,10 @@ class FunctionAnalysis {
       if (keeps) this.markEscaped(v);
       this.clobber(v);
     }
-    if (this.setsException(name)) this.clearNoMem();
+    if (this.setsException(name)) {
+      this.clearNoMem();
+      if (this.model.exceptionRaisers.test(name)) this.cur.noMem = EXCEPTION_SET;
+    } else if (this.model.exceptionClearers.test(name) && this.cur.noMem === EXCEPTION_SET) this.cur.noMem = NO_FAILURE;
     if (this.model.objectApi.test(name)) {
       const t = `q${this.site(n)}`;
       this.targetApi.set(`r${n.start}`, name);
@@ -1161,7 +1164,7 @@ class FunctionAnalysis {
 
   /** An exception may be set from here on: a pending allocation failure is reported properly. */
   private clearNoMem(): void {
-    this.cur.noMem = -1;
+    if (this.cur.noMem >= 0) this.cur.noMem = NO_FAILURE;
     this.summary.setsException = true;
   }
 
@@ -1580,7 +1583,7 @@ class FunctionAnalysis {
         }
       }
     }
-    if (o.nullness === 'nonnull' && v.includes('e')) st.noMem = -1;
+    if (o.nullness === 'nonnull' && v.includes('e')) st.noMem = EXCEPTION_SET;
     if (o.nullness === undefined) return true;
     const pointerish = v.some(t => t === 'n' || 'opfgbrstAl'.includes(t[0]));
     if (!pointerish) return true;
@@ -1606,8 +1609,13 @@ class FunctionAnalysis {
       if (!s || !(s.bits & LIVE) || s.bits & NONNULL) continue;
       st.setStatus(t, { bits: (s.bits & ~LIVE) | ABSENT });
       const info = this.objs.get(t);
-      if (info && !info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
-      else if (info) st.noMem = -1; // this allocator's failure set MemoryError itself
+      // a path that already set an exception (PyErr_NoMemory() before `goto error`) keeps it
+      // through later NULL tests; and a block whose failure some merged path has already seen
+      // (ABSENT) is NULL here because of that path, not because of a new failure
+      if (info && st.noMem !== EXCEPTION_SET && !(s.bits & ABSENT)) {
+        if (!info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
+        else st.noMem = EXCEPTION_SET; // this allocator's failure set MemoryError itself
+      }
       for (const [other, os] of st.status) {
         if (os.movedTo === t && os.bits & MOVED) st.setStatus(other, { bits: (os.bits & ~MOVED) | LIVE });
       }
@@ -1777,6 +1785,11 @@ function valueSignature(s: State): string {
 }
 
 /** Rank of each node in reverse postorder from the entry (unreachable nodes last). */
+/** Paths are kept apart by a pending allocation failure, but not by whether an exception is known set. */
+function failureKey(st: State): number {
+  return st.noMem >= 0 ? st.noMem : NO_FAILURE;
+}
+
 function reversePostorder(cfg: Cfg): number[] {
   const n = cfg.nodes.length;
   const rank = new Array<number>(n).fill(-1);

@@ -30,6 +30,11 @@ export interface Status {
   movedTo?: string;
 }
 
+/** `State.noMem` when no allocation failure is pending and no exception is known to be set. */
+export const NO_FAILURE = -1;
+/** `State.noMem` once an exception is set on the path: later NULL tests do not re-arm a failure. */
+export const EXCEPTION_SET = -2;
+
 export const GIL_HELD = 1;
 export const GIL_RELEASED = 2;
 
@@ -49,7 +54,7 @@ export class State {
   private owned = 0; // bit 1 vars, 2 status, 4 facts
   private key: string | undefined;
   gil: number;
-  /** Site of an allocation whose failure branch we are on, until an exception is set. */
+  /** Site of an allocation whose failure branch we are on, until an exception is set; else NO_FAILURE or EXCEPTION_SET. */
   noMem: number;
   /** Return value and return statement, set by `return`. */
   ret: Val | undefined;
@@ -74,7 +79,7 @@ export class State {
       this._factDeps = new Map();
       this.owned = 7;
       this.gil = GIL_HELD;
-      this.noMem = -1;
+      this.noMem = NO_FAILURE;
       this.ret = undefined;
       this.retSite = -1;
     }
@@ -235,8 +240,12 @@ function joinRest(into: State, from: State): boolean {
     into.gil |= from.gil;
     changed = true;
   }
+  // a pending failure wins; "exception set" survives only where both sides set one
   if (into.noMem < 0 && from.noMem >= 0) {
     into.noMem = from.noMem;
+    changed = true;
+  } else if (into.noMem === EXCEPTION_SET && from.noMem === NO_FAILURE) {
+    into.noMem = NO_FAILURE;
     changed = true;
   }
   if (from.ret) {
