@@ -167,7 +167,9 @@ class FunctionAnalysis {
     }
     if (!aborted) {
       this.reporting = true;
-      for (const node of cfg.nodes) {
+      // the exit node last: its summary reads what every return recorded (out-parameter conventions)
+      const order = [...cfg.nodes.filter(n => n.id !== cfg.exit), cfg.nodes[cfg.exit]];
+      for (const node of order) {
         if (TRACE_LINE && 'n' in node.instr && (node.instr as { n: Syntax }).n.row + 1 === TRACE_LINE) this.trace(node.id, inStates[node.id]);
         for (const s of inStates[node.id]) this.transfer(node, new State(s));
       }
@@ -915,7 +917,24 @@ class FunctionAnalysis {
       if (t === 'n' || t === 'u' || t[0] === 'c' || t === 'l') continue;
       locs.push(t[0] === 'A' ? t.slice(1) : `${t}->*`);
     }
-    for (const loc of locs) this.cur.setVar(loc, locs.length === 1 ? v : union(this.read(loc), v));
+    // one array slot stands for all of them: writing it adds to what the slots hold
+    const strong = locs.length === 1 && !locs[0].endsWith('->[]');
+    for (const loc of locs) this.cur.setVar(loc, strong ? v : union(this.read(loc), v));
+  }
+
+  /**
+   * Where an out-parameter argument points. `&a[i]` is an interior pointer as a value, but as an
+   * out-parameter it names the slot the callee fills (`convert(item, &argv[i])`).
+   */
+  private outPointer(arg: Syntax | undefined, v: Val): Val {
+    const e = arg && unwrap(arg);
+    if (e?.type !== 'pointer_expression' || e.op !== '&') return v;
+    const slot = unwrapParens(child(e, 'argument')!);
+    if (slot.type !== 'subscript_expression') return v;
+    const saved = this.events.length;
+    const p = this.places(slot);
+    this.events.length = saved;
+    return p.locs.length ? p.locs.map(l => `A${l}`) : v;
   }
 
   private readThrough(ptr: Val): Val {
@@ -1228,7 +1247,7 @@ class FunctionAnalysis {
         usesExcept(undefined);
         const t = `b${this.site(n)}`;
         this.targetApi.set(t, name);
-        if (api.outArg !== undefined && vals[api.outArg]) this.writeThrough(vals[api.outArg], [t]);
+        if (api.outArg !== undefined && vals[api.outArg]) this.writeThrough(this.outPointer(argNodes[api.outArg], vals[api.outArg]), [t]);
         return ['u'];
       }
       case 'newref': {
@@ -1259,7 +1278,7 @@ class FunctionAnalysis {
         if (api.reusesOut) for (const o of this.readThrough(out)) if (o[0] === 'o') this.cur.setBits(o, MOVED, LIVE);
         const token = api.success === 'zero' ? `z${this.site(n)}` : api.success === 'truthy' ? `k${this.site(n)}` : undefined;
         const t = this.newObj(String(this.site(n)), n, allocFact(), token);
-        this.writeThrough(out, [t]);
+        this.writeThrough(this.outPointer(argNodes[api.outArg ?? 0], out), [t]);
         return token ? [token] : ['u'];
       }
       case 'opaque':
@@ -1309,12 +1328,12 @@ class FunctionAnalysis {
           if (!v) continue;
           if (role === 'alloc-out' || (role === 'alloc-out-unless-set' && sameVal(this.readThrough(v), ['n']))) {
             const t = this.newObj(`${site}_${idx}`, n, { family: u.family ?? 'mem', api: `${name}("${u.unit}")`, via: [], setsException: true }, token);
-            this.writeThrough(v, [t]);
+            this.writeThrough(this.outPointer(argNodes[idx], v), [t]);
             written.add(idx);
           } else if (role === 'borrowed-out') {
             const t = `b${site}_${idx}`;
             this.targetApi.set(t, `${name}("${u.unit}")`);
-            this.writeThrough(v, [t]);
+            this.writeThrough(this.outPointer(argNodes[idx], v), [t]);
             written.add(idx);
           }
         }
@@ -1364,7 +1383,7 @@ class FunctionAnalysis {
       const tok = o.success === 'zero' ? `z${n.start}` : o.success === 'truthy' ? `k${n.start}` : undefined;
       const t = this.newObj(`${this.site(n)}_${o.param}`, n, { ...o.alloc, via: [name, ...o.alloc.via] }, tok);
       if (o.alloc.retained) this.cur.setBits(t, ESCAPED);
-      this.writeThrough(arg, [t]);
+      this.writeThrough(this.outPointer(argNodes[o.param], arg), [t]);
       token ??= tok;
     }
     for (const a of sum.paramAssigns) {
@@ -1689,18 +1708,22 @@ class FunctionAnalysis {
       const written = v.some(t => this.objs.has(t) && st.bits(t) & LIVE);
       if (!this.outReturns.has(i)) this.outReturns.set(i, { written: new Set(), notWritten: new Set() });
       const rec = this.outReturns.get(i)!;
-      (written ? rec.written : rec.notWritten).add(rv[0] === 'o' || rv[0] === 'r' || rv[0] === 'b' ? 'obj' : rv);
+      // `return callee(..., out)`: the callee's own success result tells whether it wrote the block
+      const passedOn = written && (rv[0] === 'k' || rv[0] === 'z') && v.every(t => !this.objs.has(t) || this.objs.get(t)!.token === rv);
+      (written ? rec.written : rec.notWritten).add(passedOn ? `tok${rv[0]}` : rv[0] === 'o' || rv[0] === 'r' || rv[0] === 'b' ? 'obj' : rv);
     });
   }
 
   /** How a caller tells that an out-parameter was written: by a zero or by a truthy result. */
   private outSuccess(i: number): 'zero' | 'truthy' | undefined {
     const rec = this.outReturns.get(i);
-    if (!rec || rec.notWritten.size === 0) return undefined;
+    if (!rec) return undefined;
     const failing = [...rec.notWritten];
     const ok = [...rec.written];
-    if (failing.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'n')) return 'zero';
-    if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v))) return 'truthy';
+    // some return must show the convention: a failure value, or a callee's result passed on
+    const shown = (tok: string) => failing.length > 0 || ok.includes(tok);
+    if (failing.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'n' || v === 'tokz') && shown('tokz')) return 'zero';
+    if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v) || v === 'tokk') && shown('tokk')) return 'truthy';
     return undefined;
   }
 
