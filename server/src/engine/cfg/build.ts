@@ -267,7 +267,7 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
       }
       case 'switch_statement': {
         const scrutinee = child(s, 'condition')!;
-        const sw = add({ op: 'eval', n: scrutinee }, preds);
+        const sw = add({ op: 'eval', n: scrutinee, remember: true }, preds);
         const body = child(s, 'body');
         const cases = body?.children ?? [];
         const scrut = conditionKey(strip(scrutinee), source);
@@ -280,10 +280,18 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
           const v = c.type === 'case_statement' ? child(c, 'value') : undefined;
           return v ? [`${scrut.key}==${source.slice(v.start, v.end).replace(/\s+/g, '')}`] : [];
         });
-        const caseFact = (key: string | undefined): EdgeFact | undefined => {
-          if (!pure) return undefined;
-          if (key) return { key, deps: scrut.deps, value: true, others: caseKeys.filter(k => k !== key) };
-          return caseKeys.length ? { key: caseKeys[0], deps: scrut.deps, value: false, others: caseKeys.slice(1) } : undefined;
+        const caseValues = cases.flatMap(c => {
+          const v = c.type === 'case_statement' ? child(c, 'value') : undefined;
+          return v ? [v] : [];
+        });
+        const caseFact = (key: string | undefined, value?: Syntax): EdgeFact | undefined => {
+          // a scrutinee with side effects gives no reusable fact, but its value still narrows per case
+          if (!pure) {
+            if (key) return { key: '', deps: [], value: true, switchCase: { scrutinee, values: [value!], equal: true } };
+            return caseValues.length ? { key: '', deps: [], value: false, switchCase: { scrutinee, values: caseValues, equal: false } } : undefined;
+          }
+          if (key) return { key, deps: scrut.deps, value: true, others: caseKeys.filter(k => k !== key), switchCase: { scrutinee, values: [value!], equal: true } };
+          return caseKeys.length ? { key: caseKeys[0], deps: scrut.deps, value: false, others: caseKeys.slice(1), switchCase: { scrutinee, values: caseValues, equal: false } } : undefined;
         };
         for (const c of cases) {
           if (c.type !== 'case_statement') {
@@ -292,7 +300,7 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
           }
           const value = child(c, 'value');
           if (!value) hasDefault = true;
-          const fact = caseFact(value ? `${scrut.key}==${source.slice(value.start, value.end).replace(/\s+/g, '')}` : undefined);
+          const fact = caseFact(value ? `${scrut.key}==${source.slice(value.start, value.end).replace(/\s+/g, '')}` : undefined, value);
           const entryNode = add({ op: 'nop' }, [...fall, { node: sw, slot: slot++, fact }]);
           fall = stmts(c.children.filter(x => x !== value), out(entryNode));
         }

@@ -8,6 +8,8 @@ export interface EdgeFact {
   value: boolean;
   /** Keys that are false along the edge too (the other cases of a switch). */
   others?: string[];
+  /** A switch edge: the scrutinee equals the one case value, or (default) none of them. */
+  switchCase?: { scrutinee: Syntax; values: Syntax[]; equal: boolean };
 }
 
 export type Instr =
@@ -15,7 +17,8 @@ export type Instr =
   | { op: 'exit' }
   | { op: 'nop' }
   /** Evaluate an expression (or any statement's expressions) for its effects. */
-  | { op: 'eval'; n: Syntax }
+  /** remember: the value is kept for the edges that follow (a switch scrutinee with calls in it). */
+  | { op: 'eval'; n: Syntax; remember?: boolean }
   /** A local declaration; initializers listed in `lowered` are evaluated by later assign nodes instead. */
   | { op: 'decl'; n: Syntax; lowered?: Set<Syntax> }
   /** `lhs = rhs` made explicit while lowering a conditional expression. */

@@ -401,12 +401,30 @@ class FunctionAnalysis {
 
   private applyFact(st: State, fact: EdgeFact | undefined): State | null {
     if (!fact) return st;
-    const pairs: [string, boolean][] = [[fact.key, fact.value], ...(fact.others ?? []).map(k => [k, false] as [string, boolean])];
+    const pairs: [string, boolean][] = fact.key ? [[fact.key, fact.value], ...(fact.others ?? []).map(k => [k, false] as [string, boolean])] : [];
     for (const [key, value] of pairs) {
       const known = st.facts.get(key);
       if (known !== undefined && known !== value) return null;
     }
     for (const [key, value] of pairs) st.setFact(key, value, fact.deps);
+    return fact.switchCase ? this.applyCase(st, fact.switchCase) : st;
+  }
+
+  /** A switch edge narrows the scrutinee's value like `if (x == value)` (or none of the values, for default). */
+  private applyCase(st: State, sc: NonNullable<EdgeFact['switchCase']>): State | null {
+    this.cur = st;
+    const subject = unwrapParens(sc.scrutinee);
+    const saved = this.events.length;
+    for (const value of sc.values) {
+      const literal = literalValue(value, this.src);
+      if (literal === undefined) continue;
+      const v = st.vars.get(rememberedKey(sc.scrutinee)) ?? this.evalQuiet(subject);
+      if (!constantsAllow(v, '==', literal, sc.equal) || !this.refine(subject, v, outcome('==', literal, sc.equal))) {
+        this.events.length = saved;
+        return null;
+      }
+    }
+    this.events.length = saved;
     return st;
   }
 
@@ -442,7 +460,8 @@ class FunctionAnalysis {
         if (this.reporting) this.collectSummary(st);
         return [];
       case 'eval': {
-        this.eval(ins.n);
+        const v = this.eval(ins.n);
+        if (ins.remember && !isPure(ins.n)) st.setVar(rememberedKey(ins.n), v);
         return node.succ.map((_, i) => [i, i === 0 ? st : new State(st)]);
       }
       case 'decl':
@@ -1808,6 +1827,11 @@ function valueSignature(s: State): string {
 }
 
 /** Rank of each node in reverse postorder from the entry (unreachable nodes last). */
+/** The pseudo-location holding the value of an impure switch scrutinee for its case edges. */
+function rememberedKey(n: Syntax): string {
+  return `v:\u0001switch${n.start}`;
+}
+
 /** Paths are kept apart by a pending allocation failure, but not by whether an exception is known set. */
 function failureKey(st: State): number {
   return st.noMem >= 0 ? st.noMem : NO_FAILURE;
