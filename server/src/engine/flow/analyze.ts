@@ -1724,7 +1724,11 @@ class FunctionAnalysis {
     const rv = ret.length === 1 ? ret[0] : '?';
     this.ctx.fn.params.forEach((_, i) => {
       const v = st.vars.get(`p${i}->*`) ?? [];
-      const written = v.some(t => this.objs.has(t) && st.bits(t) & LIVE);
+      // written: a fresh block, or any other non-NULL pointer (`*out = p`, handing back the input),
+      // which is success all the same
+      const written = v.some(t => (this.objs.has(t) ? st.bits(t) & LIVE : t !== 'n' && t[0] !== 'c' && t !== `fp${i}->*`));
+      // `*out = bp` after bp's allocation failed hands the caller a NULL: that says nothing about the convention
+      if (!written && v.length && v.every(t => t === 'n' || (this.objs.has(t) && st.bits(t) & ABSENT))) return;
       if (!this.outReturns.has(i)) this.outReturns.set(i, { written: new Set(), notWritten: new Set() });
       const rec = this.outReturns.get(i)!;
       // `return callee(..., out)`: the callee's own success result tells whether it wrote the block
