@@ -5,7 +5,9 @@
  *
  * Path sensitivity is bounded: states that differ in a branch fact (a flag tested twice, an #ifdef,
  * a switch case), in the GIL or in a pending allocation failure are kept apart, up to MAX_DISJUNCTS
- * per program point; beyond that they are merged.
+ * per program point; beyond that they are merged. Merged paths can pair a flag with the wrong
+ * buffer, so a function that had to merge and observed something suspicious is analysed again
+ * with a much higher limit (and budget) — few functions pay for it, and only where it matters.
  */
 import type { Api } from '../../../../allocator-model/src/types';
 import type { Model } from '../../../../allocator-model/src/model';
@@ -24,6 +26,14 @@ import {
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
 export const MAX_DISJUNCTS = 8;
+/**
+ * Path limits (and budget factors) of the refining analyses, tried in turn; a step is tried only if
+ * the one before stayed within `nextIfUnder` transfer steps, so huge functions stop early.
+ */
+const REFINEMENTS = [
+  { disjuncts: 64, budget: 5, nextIfUnder: 25_000 },
+  { disjuncts: 256, budget: 10, nextIfUnder: 0 },
+];
 /** HEAPLINT_TRACE=<line>: print the states reaching that line (for triaging a finding). Read once. */
 const TRACE_LINE = Number(process.env.HEAPLINT_TRACE ?? 0) || 0;
 const MAX_PATH_DEPTH = 3;
@@ -80,7 +90,37 @@ interface Local extends VarType {
 const NULL_NAMES = new Set(['NULL', 'nullptr']);
 
 export function analyzeFunction(ctx: FlowContext): FlowResult {
-  return new FunctionAnalysis(ctx).run();
+  let analysis = new FunctionAnalysis(ctx, MAX_DISJUNCTS);
+  let result = analysis.run();
+  let cheap = true;
+  for (const step of REFINEMENTS) {
+    if (!cheap || result.aborted || !analysis.limitHit || !result.events.some(suspicious)) break;
+    const next = new FunctionAnalysis({ ...ctx, budget: ctx.budget * step.budget }, step.disjuncts);
+    const refined = next.run();
+    if (refined.aborted) break;
+    analysis = next;
+    result = refined;
+    cheap = next.steps < step.nextIfUnder;
+  }
+  return result;
+}
+
+/** Events that may become findings (a well-matched release or a field assignment never does on its own). */
+function suspicious(e: FlowEvent): boolean {
+  switch (e.kind) {
+    case 'release': {
+      const r = e.released;
+      if (r.what === 'block') return r.freed || r.moved || (e.family !== '*' && r.alloc.family !== e.family);
+      if (r.what === 'borrowed' || r.what === 'nonheap' || r.what === 'newref') return true;
+      if (r.what === 'typed-self') return r.freed || r.family !== e.family;
+      return r.freed;
+    }
+    case 'field-assign':
+    case 'field-release':
+      return false;
+    default:
+      return true;
+  }
 }
 
 class FunctionAnalysis {
@@ -98,10 +138,13 @@ class FunctionAnalysis {
   private reporting = false;
   /** `p = realloc(p, n)` calls: reported as realloc-leak, so their blocks are not also leaks. */
   private readonly reallocLeakSites = new Set<number>();
-  private steps = 0;
+  steps = 0;
   private cur!: State;
 
-  constructor(private readonly ctx: FlowContext) {
+  /** Some program point had more paths than the limit, so some were merged. */
+  limitHit = false;
+
+  constructor(private readonly ctx: FlowContext, private readonly maxDisjuncts: number) {
     this.src = ctx.source;
     this.model = ctx.model;
     this.summary = emptySummary(ctx.fn.name);
@@ -193,6 +236,8 @@ class FunctionAnalysis {
   }
   private probeResult: string | undefined;
   private nullWithoutException = false;
+  /** Out-parameters written with blocks of more than one family. */
+  private readonly mixedOut = new Set<number>();
 
   /** What the expression at `offset` holds on entry to the instruction that evaluates it, over all paths. */
   private describeAt(cfg: Cfg, inStates: State[][], offset: number): string | undefined {
@@ -331,10 +376,11 @@ class FunctionAnalysis {
     if (collapsed[to]) return joinInto(list[0], st, implicit);
     const key = this.stateKey(st, to);
     for (const s of list) if (this.stateKey(s, to) === key) return joinInto(s, st, implicit);
-    if (list.length < MAX_DISJUNCTS) {
+    if (list.length < this.maxDisjuncts) {
       list.push(st);
       return true;
     }
+    this.limitHit = true;
     // too many paths: keep apart only those that differ in facts about stable flags (parameters and
     // variables assigned once, #if conditions), which are the ones later branches test again
     // (the oldest such facts first: flags tested before an allocation are the ones that choose its family)
@@ -347,7 +393,7 @@ class FunctionAnalysis {
       if (g) joinInto(g, s, implicit);
       else byValue.set(key, s);
     }
-    if (byValue.size <= MAX_DISJUNCTS) {
+    if (byValue.size <= this.maxDisjuncts) {
       inStates[to] = [...byValue.values()];
       return true;
     }
@@ -355,7 +401,7 @@ class FunctionAnalysis {
     const longest = Math.max(...stable.map(f => f.length));
     for (let k = longest; k >= 1; k--) {
       const keys = stable.map(f => f.slice(0, k).join('\u0001'));
-      if (new Set(keys).size > MAX_DISJUNCTS) continue;
+      if (new Set(keys).size > this.maxDisjuncts) continue;
       const groups = new Map<string, State>();
       all.forEach((s, i) => {
         const key = `${keys[i]}|${failureKey(s)}|${s.gil}`;
@@ -363,7 +409,7 @@ class FunctionAnalysis {
         if (g) joinInto(g, s, implicit);
         else groups.set(key, s);
       });
-      if (groups.size > MAX_DISJUNCTS) continue;
+      if (groups.size > this.maxDisjuncts) continue;
       inStates[to] = [...groups.values()];
       return true;
     }
@@ -1793,7 +1839,15 @@ class FunctionAnalysis {
       }
       for (const t of st.vars.get(`p${i}->*`) ?? []) {
         const info = this.objs.get(t);
-        if (info && st.bits(t) & LIVE && !sum.outAllocs.some(o => o.param === i)) {
+        if (!info || !(st.bits(t) & LIVE) || this.mixedOut.has(i)) continue;
+        // blocks of different families on different paths (the family chosen by a flag): callers cannot know which
+        const known = sum.outAllocs.findIndex(o => o.param === i);
+        if (known >= 0 && sum.outAllocs[known].alloc.family !== info.alloc.family) {
+          sum.outAllocs.splice(known, 1);
+          this.mixedOut.add(i);
+          continue;
+        }
+        if (known < 0) {
           const retained = st.bits(t) & ESCAPED || [...st.vars].some(([loc, v]) => loc !== `p${i}->*` && v.includes(t) && this.locReachable(loc, kept));
           sum.outAllocs.push({ param: i, alloc: retained ? { ...info.alloc, retained: true } : info.alloc, success: this.outSuccess(i) });
         }
