@@ -1013,10 +1013,11 @@ class FunctionAnalysis {
 
   // ---------------------------------------------------------------- block states
 
-  private newObj(id: string, site: Syntax, alloc: AllocFact, token?: string): string {
+  /** `consumes`: what the allocating call takes over (a realloc's argument), not lost by running it again. */
+  private newObj(id: string, site: Syntax, alloc: AllocFact, token?: string, consumes?: Val): string {
     const t = `o${id}`;
     const old = this.objs.get(t);
-    if (old && this.reporting) this.checkOverwrite(t, old, site);
+    if (old && this.reporting && !consumes?.includes(t)) this.checkOverwrite(t, old, site);
     this.objs.set(t, { alloc, site: this.site(site), token, leakSuppressed: old?.leakSuppressed || this.reallocLeakSites.has(site.start) });
     if (old) {
       // blocks realloc'ed into this site's previous block stay moved: a failure of this call cannot bring them back
@@ -1130,8 +1131,9 @@ class FunctionAnalysis {
         const key = c === 'f' ? this.fieldKeys.get(t) : undefined;
         released = { what: 'field', key: key ?? '', freed: !!(bits & FREED), freedAt: status?.freedAt };
         if (this.reporting && key && family !== '*') this.events.push({ kind: 'field-release', site, key, api, family, via });
+        // a realloc of `*p_ptr` consumes the caller's block too (on success: callers see a release on some paths)
         const m = /^fp(\d+)(->.*)$/.exec(t);
-        if (m && !resize) this.noteRelease(Number(m[1]), m[2], family, api, via);
+        if (m) this.noteRelease(Number(m[1]), m[2], family, api, via);
       }
       if (!released) continue;
       if (this.reporting && !silent) this.events.push({ kind: 'release', site, api, family, via, resize, released });
@@ -1283,7 +1285,7 @@ class FunctionAnalysis {
         usesExcept(pi);
         const old = vals[pi] ?? ['u'];
         this.release(old, name, family, n, [], true, false);
-        const t = this.newObj(String(this.site(n)), n, allocFact());
+        const t = this.newObj(String(this.site(n)), n, allocFact(), undefined, old);
         for (const o of old) {
           if (o === t || (o[0] !== 'o' && o[0] !== 'p' && o[0] !== 'f')) continue;
           const bits = this.cur.bits(o);
@@ -1434,7 +1436,8 @@ class FunctionAnalysis {
       const argType = sum.macro && field && argNodes[r.param] ? this.typeOf(argNodes[r.param]) : undefined;
       for (const t of arg) {
         if (t === 'n' || t === 'u' || t[0] === 'c') continue;
-        const loc = t[0] === 'A' ? `${t.slice(1)}${r.path.replace(/^->/, '.')}` : `${t}${r.path}`;
+        // through `&x`: `->*` is x itself
+        const loc = t[0] !== 'A' ? `${t}${r.path}` : r.path === '->*' ? t.slice(1) : `${t.slice(1)}${r.path.replace(/^->/, '.')}`;
         const held = this.read(loc);
         if (argType && field) for (const h of held) if (h[0] === 'f' && !this.fieldKeys.has(h)) this.fieldKeys.set(h, `${argType.base}.${field}`);
         v = union(v, held);
@@ -1493,6 +1496,13 @@ class FunctionAnalysis {
         }
         case 'null':
           out = union(out, ['n']);
+          break;
+        case 'const':
+          out = union(out, [r.value]);
+          break;
+        case 'other':
+          // next to a fresh block it adds nothing callers can use, and would blur the block
+          if (!sum.returns.some(x => x.kind === 'alloc')) out = union(out, ['u']);
           break;
         case 'nonheap': {
           const t = `h${this.site(n)}`;
@@ -1630,7 +1640,10 @@ class FunctionAnalysis {
 
   /** `p == stackbuf` / `p != stackbuf`: p is (not) that storage on this side. */
   private refineIdentity(subject: Syntax, v: Val, identity: Val, equal: boolean): boolean {
-    const next = equal ? v.filter(t => identity.includes(t) || t === 'u') : v.filter(t => !identity.includes(t));
+    // values that came in from outside (parameters, fields, globals on entry) may equal one another
+    const incoming = (t: string) => t[0] === 'p' || t[0] === 'f' || t[0] === 'g';
+    const mayEqual = (t: string) => identity.includes(t) || t === 'u' || (incoming(identity[0]) && incoming(t));
+    const next = equal ? v.filter(mayEqual) : v.filter(t => !identity.includes(t));
     if (v.length && next.length === 0) return false;
     const locs = this.strongPlaces(subject);
     for (const t of v) {
@@ -1825,6 +1838,11 @@ class FunctionAnalysis {
         if (!sum.returns.some(r => r.kind === 'null')) sum.returns.push({ kind: 'null' });
       } else if (c === 't' || c === 'l') {
         if (!sum.returns.some(r => r.kind === 'nonheap')) sum.returns.push({ kind: 'nonheap', desc: this.describeNonHeap(t) });
+      } else if (c === 'c') {
+        if (!sum.returns.some(r => r.kind === 'const' && r.value === t)) sum.returns.push({ kind: 'const', value: t });
+      } else if (c !== 'o' && !sum.returns.some(r => r.kind === 'other')) {
+        // without this, `return 0; … return n;` would read as "always returns 0" to callers
+        sum.returns.push({ kind: 'other' });
       }
     }
     const reach = this.reachable(st, false);
@@ -2029,8 +2047,9 @@ function mirror(op: string): string {
 }
 
 /** A value that names one piece of storage: comparing a pointer with it tells which one it is. */
+/** A value a pointer can be compared with to tell which storage it holds (`p != small_stack`). */
 function isIdentity(v: Val): boolean {
-  return v.length === 1 && 'stAlob'.includes(v[0][0]);
+  return v.length === 1 && 'stAlobpfg'.includes(v[0][0]);
 }
 
 interface Outcome {

@@ -19,6 +19,10 @@ export type ReturnFact =
   | { kind: 'borrowed'; api: string }
   | { kind: 'newref'; api: string }
   | { kind: 'null' }
+  /** An integer constant other than 0 (`return -1;`), as the analysis spells it (`c-1`). */
+  | { kind: 'const'; value: string }
+  /** Anything the analysis does not track (a computed int, an unknown pointer). */
+  | { kind: 'other' }
   /** A pointer to static storage or a literal (a helper returning its own buffer). */
   | { kind: 'nonheap'; desc: string };
 
