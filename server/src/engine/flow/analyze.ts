@@ -360,14 +360,14 @@ class FunctionAnalysis {
 
   private stateKey(st: State, node: number): string {
     const assigned = this.loopAssigned.get(node);
-    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}`;
+    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}|${releasedKey(st)}`;
     // at a loop head, only facts the loop cannot change keep paths apart
     const keep: string[] = [];
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
     }
-    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}`;
+    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}|${releasedKey(st)}`;
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
@@ -1903,6 +1903,16 @@ function valueSignature(s: State): string {
 }
 
 /** Rank of each node in reverse postorder from the entry (unreachable nodes last). */
+/**
+ * Which blocks a path has released. Paths that freed a block (and typically cleared its pointer) are
+ * not merged with paths where it is live: the merge would pair the pointer of one with the block of the other.
+ */
+function releasedKey(st: State): string {
+  let key = '';
+  for (const [t, s] of st.status) if (t.charCodeAt(0) === 111 /* o */ && s.bits & FREED && !(s.bits & LIVE)) key += t + ',';
+  return key;
+}
+
 /** The pseudo-location holding the value of an impure switch scrutinee for its case edges. */
 function rememberedKey(n: Syntax): string {
   return `v:\u0001switch${n.start}`;
