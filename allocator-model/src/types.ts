@@ -76,6 +76,14 @@ export interface ModelFile {
   refcountReleases?: string[];
   pythonFacingTables?: string[];
   nonCapturing?: string[];
+  statusResults?: StatusResults;
+}
+
+/** Status-struct conventions (PyStatus): constructors of success and error values, and the error test. */
+export interface StatusResults {
+  ok: string[];
+  error: string[];
+  isError: string[];
 }
 
 export type Severity = 'off' | 'info' | 'warning' | 'error';

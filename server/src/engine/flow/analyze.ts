@@ -1200,6 +1200,12 @@ class FunctionAnalysis {
       else if (name.startsWith(GIL_ACQUIRE_MARKER)) this.cur.gil = GIL_HELD;
       return [];
     }
+    const status = this.model.statusResults.get(name);
+    if (status) {
+      const vals = argNodes.map(a => this.eval(a));
+      if (status === 'isError') return vals[0] ?? ['u'];
+      return status === 'ok' ? ['n'] : ['c-1'];
+    }
     if (name === 'PyErr_Occurred') {
       argNodes.forEach(a => this.eval(a));
       return ['e'];
@@ -1804,7 +1810,9 @@ class FunctionAnalysis {
     const ok = [...rec.written];
     // some return must show the convention: a failure value, or a callee's result passed on
     const shown = (tok: string) => failing.length > 0 || ok.includes(tok);
-    if (failing.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'n' || v === 'tokz') && shown('tokz')) return 'zero';
+    // a failure passed on from elsewhere (`return status;` after testing it) is unknown but not a success
+    const failingZero = failing.filter(v => v !== 'u');
+    if (failingZero.every(v => /^c-\d+$/.test(v)) && (failingZero.length > 0 || failing.length === 0) && ok.every(v => v === 'n' || v === 'tokz') && shown('tokz')) return 'zero';
     if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v) || v === 'tokk') && shown('tokk')) return 'truthy';
     return undefined;
   }
