@@ -31,6 +31,7 @@ export interface Model {
   refcountReleases: Set<string>;
   pythonFacingTables: Set<string>;
   nonCapturing: Set<string>;
+  returnsFirstArgument: Set<string>;
   /** name → how a status-struct macro reads: a success value, an error value, or an error test. */
   statusResults: Map<string, 'ok' | 'error' | 'isError'>;
 }
@@ -60,6 +61,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
   const refcountReleases = new Set<string>();
   const pythonFacingTables = new Set<string>();
   const nonCapturing = new Set<string>();
+  const returnsFirstArgument = new Set<string>();
   const statusResults = new Map<string, 'ok' | 'error' | 'isError'>();
 
   for (const file of files) {
@@ -92,6 +94,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
     for (const n of file.refcountReleases ?? []) refcountReleases.add(n);
     for (const n of file.pythonFacingTables ?? []) pythonFacingTables.add(n);
     for (const n of file.nonCapturing ?? []) nonCapturing.add(n);
+    for (const n of file.returnsFirstArgument ?? []) returnsFirstArgument.add(n);
     for (const kind of ['ok', 'error', 'isError'] as const) for (const n of file.statusResults?.[kind] ?? []) statusResults.set(n, kind);
   }
   units.sort((a, b) => b.unit.length - a.unit.length);
@@ -100,7 +103,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
     python: target, families, apis, absentApis, borrowedFields, statementMacros, memberMacros, typeWrapperMacros,
     objectApi: new RegExp(objectApi), objectType: new RegExp(objectType), exceptionSetters: new RegExp(exceptionSetters),
     exceptionSetterHint: hint, exceptionRaisers: new RegExp(exceptionRaisers), exceptionClearers: new RegExp(exceptionClearers), parsers, units, unitIgnored: new Set(ignored.split('')),
-    returnMacros, headInitMacros, noreturn, refcountReleases, pythonFacingTables, nonCapturing, statusResults,
+    returnMacros, headInitMacros, noreturn, refcountReleases, pythonFacingTables, nonCapturing, returnsFirstArgument, statusResults,
   };
 }
 

@@ -1232,8 +1232,10 @@ class FunctionAnalysis {
 
   private callUnknown(name: string, n: Syntax, argNodes: Syntax[]): Val {
     const keeps = !this.model.nonCapturing.has(name);
+    let first: Val | undefined;
     for (const a of argNodes) {
       const v = this.eval(a);
+      first ??= v;
       this.use(v, n);
       if (keeps) this.markEscaped(v);
       this.clobber(v);
@@ -1247,6 +1249,7 @@ class FunctionAnalysis {
       this.targetApi.set(`r${n.start}`, name);
       return [t];
     }
+    if (first && this.model.returnsFirstArgument.has(name)) return first;
     return ['u'];
   }
 
