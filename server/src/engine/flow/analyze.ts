@@ -1126,7 +1126,7 @@ class FunctionAnalysis {
         released = { what: 'nonheap', desc: this.targetApi.get(t) ?? 'static storage' };
       } else if (c === 'p') {
         released = { what: 'param', param: Number(t.slice(1)), freed: !!(bits & FREED), freedAt: status?.freedAt };
-        if (!resize) this.noteRelease(Number(t.slice(1)), '', family, api, via);
+        if (!resize) this.noteRelease(Number(t.slice(1)), '', family, api, via, this.guardingParam(Number(t.slice(1))));
       } else if (c === 'f' || c === 'g') {
         const key = c === 'f' ? this.fieldKeys.get(t) : undefined;
         released = { what: 'field', key: key ?? '', freed: !!(bits & FREED), freedAt: status?.freedAt };
@@ -1143,10 +1143,25 @@ class FunctionAnalysis {
     }
   }
 
-  private noteRelease(param: number, path: string, family: string, api: string, via: string[]): void {
+  private noteRelease(param: number, path: string, family: string, api: string, via: string[], unlessSame?: number): void {
     if (family === '*') return;
     const key = `${param}|${path}`;
-    if (!this.releases.has(key)) this.releases.set(key, { param, path, family, api, via });
+    const known = this.releases.get(key);
+    if (!known) this.releases.set(key, { param, path, family, api, via, unlessSame });
+    else if (known.unlessSame !== unlessSame) known.unlessSame = undefined; // some release is not guarded so
+  }
+
+  /** The other parameter that this path has tested parameter `i` to differ from, if any. */
+  private guardingParam(i: number): number | undefined {
+    const params = this.ctx.fn.params;
+    const name = params[i]?.name;
+    if (!name) return undefined;
+    for (let j = 0; j < params.length; j++) {
+      if (j === i) continue;
+      const other = params[j].name;
+      if (this.cur.facts.get(`${name}==${other}`) === false || this.cur.facts.get(`${other}==${name}`) === false) return j;
+    }
+    return undefined;
   }
 
   private describeNonHeap(t: string): string {
@@ -1435,7 +1450,10 @@ class FunctionAnalysis {
       const via = [name, ...r.via];
       // a release on some paths only, or of a field the callee may refill, is not a definite release here
       if (r.path === '') {
-        this.release(arg, r.api, r.family, n, via, false, !r.always || (!!argNodes[r.param] && viaSlot(argNodes[r.param])));
+        // what the guarding argument holds is exactly what the callee does not release
+        const kept = r.unlessSame !== undefined ? vals[r.unlessSame] : undefined;
+        const released = kept ? arg.filter(t => !kept.includes(t)) : arg;
+        this.release(released, r.api, r.family, n, via, false, !r.always || (!!argNodes[r.param] && viaSlot(argNodes[r.param])));
         continue;
       }
       let v: Val = [];

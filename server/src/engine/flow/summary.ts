@@ -35,6 +35,8 @@ export interface ReleaseFact {
   via: string[];
   /** Released on every path that returns: callers may conclude the block is gone. */
   always?: boolean;
+  /** Released only where it differs from this other parameter (`if (objv != objStore) free(objv)`). */
+  unlessSame?: number;
 }
 
 export interface Summary {
