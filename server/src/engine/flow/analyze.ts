@@ -580,18 +580,24 @@ class FunctionAnalysis {
   }
 
   /** `*list = copy;` with struct values: every member location of the source is copied too. */
+  /**
+   * `*list = copy`: a whole-struct assignment copies the members the state knows. The struct may be
+   * declared in a header outside the project, so only its members' locations are needed, not its
+   * declaration. `x.f` and `p->f` are spelled differently: `*p` with `.f` is `p->f`.
+   */
   private copyMembers(lhs: Syntax, rhs: Syntax): void {
     const t = this.typeOf(rhs);
-    if (!t || t.pointers > 0 || !this.ctx.structFields(t.base)) return;
+    if (!t || t.pointers > 0 || t.array) return;
     const saved = this.events.length;
     const from = this.places(rhs);
     const to = this.places(lhs);
     this.events.length = saved;
     if (from.locs.length !== 1 || to.locs.length !== 1) return;
-    const [src] = from.locs;
-    const [dst] = to.locs;
+    const member = (loc: string) => (loc.endsWith('->*') ? `${loc.slice(0, -1)}` : `${loc}.`);
+    const src = member(from.locs[0]);
+    const dst = member(to.locs[0]);
     for (const [loc, v] of [...this.cur.vars]) {
-      if (loc.startsWith(`${src}.`)) this.cur.setVar(dst + loc.slice(src.length), v);
+      if (loc.startsWith(src)) this.cur.setVar(dst + loc.slice(src.length), v);
     }
   }
 
