@@ -1893,6 +1893,8 @@ class FunctionAnalysis {
       for (const t of st.vars.get(`p${i}->*`) ?? []) {
         const info = this.objs.get(t);
         if (!info || !(st.bits(t) & LIVE) || this.mixedOut.has(i)) continue;
+        // `*rve = s + n` next to `return s`: a pointer into the returned block, not a second block
+        if (st.ret?.includes(t)) continue;
         // blocks of different families on different paths (the family chosen by a flag): callers cannot know which
         const known = sum.outAllocs.findIndex(o => o.param === i);
         if (known >= 0 && sum.outAllocs[known].alloc.family !== info.alloc.family) {
