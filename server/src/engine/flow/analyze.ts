@@ -85,6 +85,8 @@ interface ObjInfo {
 
 interface Local extends VarType {
   isStatic: boolean;
+  /** The block a local of an inner block lives in (one declaration of the name only). */
+  scope?: { start: number; end: number };
 }
 
 const NULL_NAMES = new Set(['NULL', 'nullptr']);
@@ -159,7 +161,10 @@ class FunctionAnalysis {
         const id = declaredName(target);
         if (!id) continue;
         const shape = declaratorShape(target);
-        this.locals.set(textOf(id, this.src), { base, pointers: shape.pointers, array: shape.array, isStatic });
+        const name = textOf(id, this.src);
+        const block = n.parent?.type === 'compound_statement' && n.parent !== ctx.fn.body ? n.parent : undefined;
+        const scope = block && !this.locals.has(name) ? { start: block.start, end: block.end } : undefined;
+        this.locals.set(name, { base, pointers: shape.pointers, array: shape.array, isStatic, scope });
       }
     });
   }
@@ -692,10 +697,11 @@ class FunctionAnalysis {
         return [];
       }
       case 'conditional_expression': {
-        this.eval(child(n, 'condition')!);
+        const cond = child(n, 'condition')!;
+        this.eval(cond);
         const c = child(n, 'consequence');
-        const a = c ? this.eval(c) : ['u'];
-        return union(a, this.eval(child(n, 'alternative')!));
+        const a = c ? this.armValue(cond, c, true) : ['u'];
+        return union(a, this.armValue(cond, child(n, 'alternative')!, false));
       }
       case 'comma_expression': {
         this.eval(child(n, 'left')!);
@@ -713,6 +719,39 @@ class FunctionAnalysis {
         for (const c of n.children) if (c.type !== 'type_descriptor') this.eval(c);
         return ['u'];
     }
+  }
+
+  /**
+   * The value of a `?:` arm that repeats the tested pointer, narrowed by the test:
+   * `p != stackbuf ? p : NULL` never yields stackbuf, `p ? p : q` never yields NULL from p.
+   */
+  private armValue(cond: Syntax, arm: Syntax, whenTrue: boolean): Val {
+    const v = this.eval(arm);
+    if (!isPure(arm)) return v;
+    const text = (x: Syntax) => this.src.slice(unwrapParens(x).start, unwrapParens(x).end).replace(/\s+/g, '');
+    let e = unwrapParens(cond);
+    let truth = whenTrue;
+    while (e.type === 'unary_expression' && e.op === '!') {
+      e = unwrapParens(child(e, 'argument')!);
+      truth = !truth;
+    }
+    if (e.type === 'binary_expression' && (e.op === '==' || e.op === '!=')) {
+      const l = child(e, 'left')!;
+      const r = child(e, 'right')!;
+      const [subject, other] = text(l) === text(arm) ? [l, r] : text(r) === text(arm) ? [r, l] : [undefined, undefined];
+      if (!subject || !other) return v;
+      const equal = (e.op === '==') === truth;
+      const ov = this.evalQuiet(other);
+      const otherIsNull = literalValue(other, this.src) === 0 || (ov.length === 1 && ov[0] === 'n');
+      if (!otherIsNull && !isIdentity(ov)) return v;
+      // an empty result: this arm is never taken with this value
+      return equal ? v.filter(t => ov.includes(t) || t === 'u') : v.filter(t => !ov.includes(t));
+    }
+    if (text(e) === text(arm) && truth) {
+      const nonNull = v.filter(t => t !== 'n');
+      return nonNull.length ? nonNull : v;
+    }
+    return v;
   }
 
   private hasPointer(v: Val): boolean {
@@ -1681,12 +1720,18 @@ class FunctionAnalysis {
     const locs = this.strongPlaces(subject);
     for (const t of v) {
       if (t[0] !== 'o' || next.includes(t)) continue;
-      // the pointer is that other storage here, so a block only it could hold was never allocated on this path
-      const heldElsewhere = [...this.cur.vars].some(([loc, ov]) => !locs.includes(loc) && ov.includes(t));
+      // the pointer is that other storage here, so a block only it could hold was never allocated on this
+      // path (locals of blocks the test is outside of are gone and hold nothing)
+      const heldElsewhere = [...this.cur.vars].some(([loc, ov]) => !locs.includes(loc) && ov.includes(t) && this.inScope(loc, subject.start));
       if (!heldElsewhere) this.cur.setBits(t, ABSENT, LIVE);
     }
     for (const loc of this.strongPlaces(subject)) this.cur.setVar(loc, equal && next.includes('u') ? identity : next);
     return true;
+  }
+
+  private inScope(loc: string, at: number): boolean {
+    const scope = loc.startsWith('v:') ? this.locals.get(loc.slice(2))?.scope : undefined;
+    return !scope || (at >= scope.start && at < scope.end);
   }
 
   private strongPlaces(target: Syntax): string[] {
