@@ -31,6 +31,41 @@ export function conditionKey(n: Syntax, source: string): { key: string; deps: st
   return { key: source.slice(n.start, n.end).replace(/\s+/g, ''), deps: [...deps] };
 }
 
+/** `#if` condition text → the fact it tests: `!X`, `(X)`, `defined X` and `defined(X)` normalised. */
+function preprocFact(text: string): { key: string; positive: boolean } {
+  let key = text;
+  let positive = true;
+  for (;;) {
+    if (key.startsWith('!')) {
+      key = key.slice(1);
+      positive = !positive;
+    } else if (/^\(.*\)$/.test(key) && balanced(key.slice(1, -1))) key = key.slice(1, -1);
+    else break;
+  }
+  const m = /^defined\(?([A-Za-z_]\w*)\)?$/.exec(key);
+  if (m) key = `defined(${m[1]})`;
+  return { key, positive };
+}
+
+/** Splits at `op` outside parentheses; one part when `op` does not occur at the top level. */
+function splitTop(s: string, op: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && s.startsWith(op, i)) {
+      parts.push(s.slice(from, i));
+      from = i + op.length;
+      i += op.length - 1;
+    }
+  }
+  parts.push(s.slice(from));
+  return parts;
+}
+
 function balanced(s: string): boolean {
   let depth = 0;
   for (const ch of s) {
@@ -42,7 +77,6 @@ function balanced(s: string): boolean {
 
 export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
   const nodes: CfgNode[] = [];
-  const labels = new Map<string, number>();
   const breaks: Pred[][] = [];
   const continues: Pred[][] = [];
 
@@ -60,13 +94,43 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
     }
   };
   const out = (id: number, slot = 0): Pred[] => [{ node: id, slot }];
-  const labelNode = (name: string): number => {
-    let id = labels.get(name);
-    if (id === undefined) {
-      id = add({ op: 'nop' }, []);
-      labels.set(name, id);
+  // #if arms being built, outermost first: a label belongs to the arm it is written in, so that the
+  // same label name in an #if arm and its #else arm stays two labels (only one is ever compiled)
+  const arms: string[] = [''];
+  let armCount = 0;
+  const inArm = <T>(f: () => T): T => {
+    arms.push(`${arms[arms.length - 1]}/${++armCount}`);
+    try {
+      return f();
+    } finally {
+      arms.pop();
     }
+  };
+  const labelDefs = new Map<string, { id: number; arm: string }[]>();
+  const gotos: { preds: Pred[]; name: string; arm: string }[] = [];
+  const defineLabel = (name: string): number => {
+    const arm = arms[arms.length - 1];
+    const defs = labelDefs.get(name) ?? [];
+    labelDefs.set(name, defs);
+    const known = defs.find(d => d.arm === arm);
+    if (known) return known.id;
+    const id = add({ op: 'nop' }, []);
+    defs.push({ id, arm });
     return id;
+  };
+  // gotos are bound once every label is known: to the label in the goto's own arm or the nearest
+  // enclosing one; from outside the arms that define it, to each of them
+  const bindGotos = () => {
+    for (const g of gotos) {
+      const defs = labelDefs.get(g.name) ?? [];
+      const enclosing = defs.filter(d => g.arm === d.arm || g.arm.startsWith(`${d.arm}/`)).sort((a, b) => b.arm.length - a.arm.length);
+      const targets = enclosing.length ? [enclosing[0].id] : defs.map(d => d.id);
+      if (targets.length === 1) connect(g.preds, targets[0]);
+      else if (targets.length > 1) {
+        const fork = add({ op: 'nop' }, g.preds);
+        targets.forEach((t, slot) => connect([{ node: fork, slot }], t));
+      }
+    }
   };
 
   const entry = add({ op: 'entry' }, []);
@@ -153,27 +217,31 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
       positive = !(n.op ?? '').includes('ndef');
     } else {
       const c = child(n, 'condition');
-      key = c ? source.slice(c.start, c.end).replace(/\s+/g, '') : '?';
-      // #if !X and #if X test one fact; defined X, defined(X) and X spell the same thing
-      for (;;) {
-        if (key.startsWith('!')) {
-          key = key.slice(1);
-          positive = !positive;
-        } else if (/^\(.*\)$/.test(key) && balanced(key.slice(1, -1))) key = key.slice(1, -1);
-        else break;
-      }
-      const m = /^defined\(?([A-Za-z_]\w*)\)?$/.exec(key);
-      if (m) key = `defined(${m[1]})`;
+      ({ key, positive } = preprocFact(c ? source.slice(c.start, c.end).replace(/\s+/g, '') : '?'));
     }
-    const fact = (value: boolean): EdgeFact => ({ key: `#${key}`, deps: [], value: positive ? value : !value });
+    // `#if A && B` makes A and B facts where it holds, `#if A || B` where it does not: so a later
+    // `#ifdef A` is related to it
+    const parts = (op: '&&' | '||') => (positive ? splitTop(key, op).map(preprocFact) : []);
+    const conjuncts = parts('&&');
+    const disjuncts = parts('||');
+    const fact = (value: boolean): EdgeFact => {
+      const implied = value ? conjuncts : disjuncts;
+      // and the other way round: a path where every conjunct holds cannot take the false edge
+      const excluded = value ? disjuncts : conjuncts;
+      return {
+        key: `#${key}`, deps: [], value: positive ? value : !value,
+        also: implied.length > 1 ? implied.map(p => [`#${p.key}`, p.positive ? value : !value] as [string, boolean]) : undefined,
+        notAll: excluded.length > 1 ? excluded.map(p => [`#${p.key}`, p.positive ? !value : value] as [string, boolean]) : undefined,
+      };
+    };
     const fork = add({ op: 'nop' }, preds);
     const alternative = child(n, 'alternative');
     const body = n.children.filter(c => c.field === null);
-    const thenEnd = stmts(body, [{ node: fork, slot: 0, fact: fact(true) }]);
+    const thenEnd = inArm(() => stmts(body, [{ node: fork, slot: 0, fact: fact(true) }]));
     const elsePreds: Pred[] = [{ node: fork, slot: 1, fact: fact(false) }];
     if (!alternative) return [...thenEnd, ...elsePreds];
-    if (alternative.type === 'preproc_else') return [...thenEnd, ...stmts(alternative.children, elsePreds)];
-    return [...thenEnd, ...preprocAlternative(alternative, elsePreds)];
+    if (alternative.type === 'preproc_else') return [...thenEnd, ...inArm(() => stmts(alternative.children, elsePreds))];
+    return [...thenEnd, ...inArm(() => preprocAlternative(alternative, elsePreds))];
   }
 
   function stmt(s: Syntax, preds: Pred[]): Pred[] {
@@ -321,12 +389,12 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
       }
       case 'goto_statement': {
         const label = child(s, 'label');
-        if (label) connect(preds, labelNode(textOf(label, source)));
+        if (label) gotos.push({ preds, name: textOf(label, source), arm: arms[arms.length - 1] });
         return [];
       }
       case 'labeled_statement': {
         const label = child(s, 'label');
-        const id = label ? labelNode(textOf(label, source)) : add({ op: 'nop' }, []);
+        const id = label ? defineLabel(textOf(label, source)) : add({ op: 'nop' }, []);
         connect(preds, id);
         return stmts(s.children.filter(c => c !== label), out(id));
       }
@@ -355,6 +423,7 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
   const end = stmt(body, out(entry));
   // falling off the end is a return too, so every path reaches exit through a return node
   if (end.length) connect(out(add({ op: 'return', value: null, at: body, implicit: true }, end)), exit);
+  bindGotos();
   for (const n of nodes) for (const s of n.succ) if (s !== undefined) nodes[s].preds.push(n.id);
   return { nodes, entry, exit };
 }

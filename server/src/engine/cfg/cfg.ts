@@ -8,6 +8,10 @@ export interface EdgeFact {
   value: boolean;
   /** Keys that are false along the edge too (the other cases of a switch). */
   others?: string[];
+  /** Further facts along the edge (the conjuncts of a true `#if A && B`). */
+  also?: [string, boolean][];
+  /** Facts that cannot all hold along the edge (the conjuncts of a false `#if A && B`). */
+  notAll?: [string, boolean][];
   /** A switch edge: the scrutinee equals the one case value, or (default) none of them. */
   switchCase?: { scrutinee: Syntax; values: Syntax[]; equal: boolean };
 }

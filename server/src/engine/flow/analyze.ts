@@ -452,11 +452,12 @@ class FunctionAnalysis {
 
   private applyFact(st: State, fact: EdgeFact | undefined): State | null {
     if (!fact) return st;
-    const pairs: [string, boolean][] = fact.key ? [[fact.key, fact.value], ...(fact.others ?? []).map(k => [k, false] as [string, boolean])] : [];
+    const pairs: [string, boolean][] = fact.key ? [[fact.key, fact.value], ...(fact.others ?? []).map(k => [k, false] as [string, boolean]), ...(fact.also ?? [])] : [];
     for (const [key, value] of pairs) {
       const known = st.facts.get(key);
       if (known !== undefined && known !== value) return null;
     }
+    if (fact.notAll?.every(([key, value]) => st.facts.get(key) === value)) return null;
     for (const [key, value] of pairs) st.setFact(key, value, fact.deps);
     return fact.switchCase ? this.applyCase(st, fact.switchCase) : st;
   }
