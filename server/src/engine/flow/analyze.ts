@@ -1145,8 +1145,9 @@ class FunctionAnalysis {
   private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean, weak: boolean, silent = false): void {
     const site = this.site(at);
     const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || t[0] === 'k' || t[0] === 'z'));
-    // an element read from an array slot stands for every element of it
-    const ambiguous = weak || heap.length > 1 || (heap.length === 1 && v.includes('u')) || heap.some(t => t[0] === 'f' && t.includes('->[]'));
+    // an element read from an array slot stands for every element of it, and a field reached through
+    // a pointer of unknown value (`T<type>.<field>`) for that field of every object of the type
+    const ambiguous = weak || heap.length > 1 || (heap.length === 1 && v.includes('u')) || heap.some(t => t[0] === 'f' && (t.includes('->[]') || t[1] === 'T'));
     for (const t of heap) {
       const c = t[0];
       let released: Released | undefined;
