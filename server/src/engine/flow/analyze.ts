@@ -81,6 +81,8 @@ interface ObjInfo {
   token?: string;
   leakSuppressed?: boolean;
   inSlot?: boolean;
+  /** Written through a pointer to one of several locations (`f(table[i])` with table = {&a, &b}): it stands for several blocks. */
+  many?: boolean;
 }
 
 interface Local extends VarType {
@@ -1030,6 +1032,7 @@ class FunctionAnalysis {
     }
     // one array slot stands for all of them: writing it adds to what the slots hold
     const strong = locs.length === 1 && !locs[0].endsWith('->[]');
+    if (locs.length > 1) for (const t of v) if (this.objs.has(t)) this.objs.get(t)!.many = true;
     for (const loc of locs) this.cur.setVar(loc, strong ? v : union(this.read(loc), v));
   }
 
@@ -1147,7 +1150,7 @@ class FunctionAnalysis {
     const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || t[0] === 'k' || t[0] === 'z'));
     // an element read from an array slot stands for every element of it, and a field reached through
     // a pointer of unknown value (`T<type>.<field>`) for that field of every object of the type
-    const ambiguous = weak || heap.length > 1 || (heap.length === 1 && v.includes('u')) || heap.some(t => t[0] === 'f' && (t.includes('->[]') || t[1] === 'T'));
+    const ambiguous = weak || heap.length > 1 || (heap.length === 1 && v.includes('u')) || heap.some(t => (t[0] === 'f' && (t.includes('->[]') || t[1] === 'T')) || this.objs.get(t)?.many);
     for (const t of heap) {
       const c = t[0];
       let released: Released | undefined;
