@@ -660,13 +660,13 @@ class FunctionAnalysis {
         }
         this.eval(right);
         const old = this.eval(left);
-        this.store(left, this.hasPointer(old) ? ['u'] : [], n);
+        this.store(left, this.advanced(old, n.op === '+=' || n.op === '-='), n);
         return [];
       }
       case 'update_expression': {
         const arg = child(n, 'argument')!;
         const old = this.eval(arg);
-        this.store(arg, this.hasPointer(old) ? ['u'] : [], n);
+        this.store(arg, this.advanced(old, true), n);
         return [];
       }
       case 'call_expression':
@@ -755,6 +755,16 @@ class FunctionAnalysis {
       return nonNull.length ? nonNull : v;
     }
     return v;
+  }
+
+  /**
+   * A pointer after `p++`, `p += n` (arithmetic: still inside the same block, so `p - 1` later
+   * releases it) or after another compound assignment (unknown).
+   */
+  private advanced(old: Val, arithmetic: boolean): Val {
+    if (!this.hasPointer(old)) return [];
+    const blocks = arithmetic ? old.filter(t => 'opfg'.includes(t[0])) : [];
+    return blocks.length ? blocks : ['u'];
   }
 
   private hasPointer(v: Val): boolean {
