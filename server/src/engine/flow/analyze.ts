@@ -31,8 +31,8 @@ export const MAX_DISJUNCTS = 8;
  * the one before stayed within `nextIfUnder` transfer steps, so huge functions stop early.
  */
 const REFINEMENTS = [
-  { disjuncts: 64, budget: 5, nextIfUnder: 25_000 },
-  { disjuncts: 256, budget: 10, nextIfUnder: 0 },
+  { disjuncts: 64, budget: 2, nextIfUnder: 25_000 },
+  { disjuncts: 256, budget: 2, nextIfUnder: 0 },
 ];
 /** HEAPLINT_TRACE=<line>: print the states reaching that line (for triaging a finding). Read once. */
 const TRACE_LINE = Number(process.env.HEAPLINT_TRACE ?? 0) || 0;
