@@ -343,38 +343,41 @@ class FunctionAnalysis {
   }
 
   /** Integer flags holding constants (`owned = 1`) keep paths apart like branch facts do. */
-  private readonly flagCache = new WeakMap<ReadonlyMap<string, Val>, [string, string][]>();
-
   private flagKey(st: State, assigned: Set<string> | undefined): string {
-    // states share their vars map until one writes, so the flags are computed once per map
-    let flags = this.flagCache.get(st.vars);
-    if (!flags) {
-      flags = [];
-      for (const [loc, v] of st.vars) {
-        if (!loc.startsWith('v:') || v.length !== 1) continue;
-        const name = loc.slice(2);
-        const local = this.locals.get(name);
-        if (!local || local.pointers > 0 || local.array) continue;
-        const t = v[0];
-        if (t === 'n' || t[0] === 'c') flags.push([name, t]);
-      }
-      this.flagCache.set(st.vars, flags);
-    }
     let key = '';
-    for (const [name, t] of flags) if (!assigned?.has(name)) key += `${name}=${t};`;
+    for (const [loc, v] of st.vars) {
+      if (v.length !== 1 || !loc.startsWith('v:')) continue;
+      const t = v[0];
+      if (t !== 'n' && t[0] !== 'c') continue;
+      const name = loc.slice(2);
+      const local = this.locals.get(name);
+      if (!local || local.pointers > 0 || local.array || assigned?.has(name)) continue;
+      key += `${name}=${t};`;
+    }
     return key;
   }
 
+  /** Keys of the states waiting at a node, recomputed only when a state changed since. */
+  private readonly keyCache = new WeakMap<State, { node: number; version: number; key: string }>();
+
   private stateKey(st: State, node: number): string {
+    const cached = this.keyCache.get(st);
+    if (cached && cached.node === node && cached.version === st.version) return `${cached.key}|${failureKey(st)}|${st.gil}`;
+    const key = this.pathKey(st, node);
+    this.keyCache.set(st, { node, version: st.version, key });
+    return `${key}|${failureKey(st)}|${st.gil}`;
+  }
+
+  private pathKey(st: State, node: number): string {
     const assigned = this.loopAssigned.get(node);
-    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}|${releasedKey(st)}`;
+    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${releasedKey(st)}`;
     // at a loop head, only facts the loop cannot change keep paths apart
     const keep: string[] = [];
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
     }
-    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${failureKey(st)}|${st.gil}|${releasedKey(st)}`;
+    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${releasedKey(st)}`;
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
@@ -1977,26 +1980,27 @@ class FunctionAnalysis {
   }
 }
 
-const varsSignatures = new WeakMap<ReadonlyMap<string, Val>, string>();
-const statusSignatures = new WeakMap<ReadonlyMap<string, Status>, string>();
+// states share their maps until one writes, so signatures are computed once per map and write count
+const varsSignatures = new WeakMap<object, { writes: number; signature: string }>();
+const statusSignatures = new WeakMap<object, { writes: number; signature: string }>();
 
 /** What a state holds, ignoring facts; memoised per (shared, copy-on-write) map. */
 function valueSignature(s: State): string {
   let v = varsSignatures.get(s.vars);
-  if (v === undefined) {
+  if (!v || v.writes !== s.vars.writes) {
     const parts: string[] = [];
     for (const [k, val] of s.vars) parts.push(`${k}=${val.join(',')}`);
-    v = parts.sort().join(';');
+    v = { writes: s.vars.writes, signature: parts.sort().join(';') };
     varsSignatures.set(s.vars, v);
   }
   let st = statusSignatures.get(s.status);
-  if (st === undefined) {
+  if (!st || st.writes !== s.status.writes) {
     const parts: string[] = [];
     for (const [k, x] of s.status) parts.push(`${k}#${x.bits & ~NONNULL}`);
-    st = parts.sort().join(';');
+    st = { writes: s.status.writes, signature: parts.sort().join(';') };
     statusSignatures.set(s.status, st);
   }
-  return `${v}|${st}`;
+  return `${v.signature}|${st.signature}`;
 }
 
 /** Rank of each node in reverse postorder from the entry (unreachable nodes last). */

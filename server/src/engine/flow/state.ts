@@ -45,14 +45,24 @@ export function defaultBits(target: string): number {
   return target.charCodeAt(0) === 111 /* o */ ? 0 : LIVE;
 }
 
+/**
+ * A map that counts its writes: states share maps until one writes (copy on write), and a map that is
+ * written in place by its owner invalidates whatever was derived from it by its count.
+ */
+export class CountingMap<K, V> extends Map<K, V> {
+  writes = 0;
+}
+
 export class State {
   // copy-on-write: a copied state shares its parent's maps until it first writes to them
-  private _vars: Map<string, Val>;
-  private _status: Map<string, Status>;
+  private _vars: CountingMap<string, Val>;
+  private _status: CountingMap<string, Status>;
   private _facts: Map<string, boolean>;
   private _factDeps: Map<string, readonly string[]>;
   private owned = 0; // bit 1 vars, 2 status, 4 facts
   private key: string | undefined;
+  /** Bumped by every change of vars, status or facts: derived keys are cached per version. */
+  version = 0;
   gil: number;
   /** Site of an allocation whose failure branch we are on, until an exception is set; else NO_FAILURE or EXCEPTION_SET. */
   noMem: number;
@@ -73,8 +83,8 @@ export class State {
       this.retSite = src.retSite;
       src.owned = 0; // both share the maps now: whichever writes first copies them
     } else {
-      this._vars = new Map();
-      this._status = new Map();
+      this._vars = new CountingMap();
+      this._status = new CountingMap();
       this._facts = new Map();
       this._factDeps = new Map();
       this.owned = 7;
@@ -85,11 +95,11 @@ export class State {
     }
   }
 
-  get vars(): ReadonlyMap<string, Val> {
+  get vars(): ReadonlyMap<string, Val> & { readonly writes: number } {
     return this._vars;
   }
 
-  get status(): ReadonlyMap<string, Status> {
+  get status(): ReadonlyMap<string, Status> & { readonly writes: number } {
     return this._status;
   }
 
@@ -103,18 +113,22 @@ export class State {
 
   setVar(loc: string, v: Val): void {
     if (!(this.owned & 1)) {
-      this._vars = new Map(this._vars);
+      this._vars = new CountingMap(this._vars);
       this.owned |= 1;
     }
     this._vars.set(loc, v);
+    this._vars.writes++;
+    this.version++;
   }
 
   setStatus(target: string, s: Status): void {
     if (!(this.owned & 2)) {
-      this._status = new Map(this._status);
+      this._status = new CountingMap(this._status);
       this.owned |= 2;
     }
     this._status.set(target, s);
+    this._status.writes++;
+    this.version++;
   }
 
   private ownFacts(): void {
@@ -124,6 +138,7 @@ export class State {
       this.owned |= 4;
     }
     this.key = undefined;
+    this.version++;
   }
 
   setFact(key: string, value: boolean, deps: readonly string[]): void {
