@@ -1190,6 +1190,7 @@ class FunctionAnalysis {
       } else if (c === 'p') {
         released = { what: 'param', param: Number(t.slice(1)), freed: !!(bits & FREED), freedAt: status?.freedAt };
         if (!resize) this.noteRelease(Number(t.slice(1)), '', family, api, via, this.guardingParam(Number(t.slice(1))));
+        else this.noteResize(Number(t.slice(1)), family, api, via);
       } else if (c === 'f' || c === 'g') {
         const key = c === 'f' ? this.fieldKeys.get(t) : undefined;
         released = { what: 'field', key: key ?? '', freed: !!(bits & FREED), freedAt: status?.freedAt };
@@ -1212,6 +1213,12 @@ class FunctionAnalysis {
     const known = this.releases.get(key);
     if (!known) this.releases.set(key, { param, path, family, api, via, unlessSame });
     else if (known.unlessSame !== unlessSame) known.unlessSame = undefined; // some release is not guarded so
+  }
+
+  private noteResize(param: number, family: string, api: string, via: string[]): void {
+    if (family === '*') return;
+    const list = (this.summary.resizes ??= []);
+    if (!list.some(r => r.param === param)) list.push({ param, api, family, via });
   }
 
   /** The other parameter that this path has tested parameter `i` to differ from, if any. */
@@ -1544,17 +1551,44 @@ class FunctionAnalysis {
       this.writeThrough(this.outPointer(argNodes[o.param], arg), [t]);
       token ??= tok;
     }
+    for (const r of sum.selfReallocs ?? []) {
+      const argNode = argNodes[r.param];
+      if (!argNode || this.heldElsewhere(argNode)) continue;
+      if (this.reporting) this.events.push({ kind: 'realloc-leak', site: this.site(n), api: name, family: r.family, macro: true });
+      // reported as realloc-leak: the blocks involved are not leaks as well
+      this.suppressLeak(vals[r.param] ?? []);
+      this.reallocLeakSites.add(n.start);
+    }
+    const consumed = (sum.resizes ?? []).flatMap(r => vals[r.param] ?? []);
+    const result = token ? [token] : sum.returns.length === 0 ? ['u'] : this.summaryResult(sum, name, n, vals, consumed);
+    const fresh = result.find(t => t === `o${this.site(n)}` && this.objs.has(t));
+    // a realloc inside the callee took the argument's block over: it lives on as the result
+    for (const r of sum.resizes ?? []) {
+      this.release(vals[r.param] ?? [], r.api, r.family, n, [name, ...r.via], true, false);
+      for (const o of vals[r.param] ?? []) {
+        if (o[0] !== 'o' || o === fresh || this.cur.bits(o) & FREED) continue;
+        if (fresh) this.cur.setBits(o, MOVED, LIVE, { movedTo: fresh, freedAt: this.site(n) });
+        else this.cur.setBits(o, MAYFREED, LIVE);
+      }
+    }
     for (const a of sum.paramAssigns) {
       const argNode = argNodes[a.param];
       if (!argNode) continue;
-      if (a.value === 'null') this.store(argNode, ['n'], n);
-      else this.store(argNode, [this.newObj(`${this.site(n)}_${a.param}`, n, { ...a.value, via: [name, ...a.value.via] })], n);
+      if (a.value === 'null') {
+        this.store(argNode, ['n'], n);
+        continue;
+      }
+      // `(p) = PyMem_Realloc((p), n)` as a macro: the block assigned is the one the macro yields
+      const same = fresh && this.objs.get(fresh)!.alloc.family === a.value.family ? fresh : undefined;
+      this.store(argNode, [same ?? this.newObj(`${this.site(n)}_${a.param}`, n, { ...a.value, via: [name, ...a.value.via] })], n);
     }
     for (const i of sum.escapes) if (vals[i]) this.markEscaped(vals[i]);
     vals.forEach((v, i) => !sum.outAllocs.some(o => o.param === i) && this.clobber(v));
     if (sum.setsException) this.clearNoMem();
-    if (token) return [token];
-    if (sum.returns.length === 0) return ['u'];
+    return result;
+  }
+
+  private summaryResult(sum: Summary, name: string, n: Syntax, vals: Val[], consumed: Val): Val {
     let out: Val = [];
     const families = new Set(sum.returns.filter(r => r.kind === 'alloc').map(r => (r.kind === 'alloc' ? r.alloc.family : '')));
     // "returns its argument or a new block" (grow-or-reuse helpers): whether the caller owns a block depends on the argument
@@ -1566,7 +1600,7 @@ class FunctionAnalysis {
             out = union(out, ['u']);
             break;
           }
-          out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via] })]);
+          out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via] }, undefined, consumed)]);
           if (r.alloc.typed || r.alloc.retained) this.cur.setBits(`o${n.start}`, ESCAPED);
           break;
         case 'param':
@@ -1619,6 +1653,13 @@ class FunctionAnalysis {
     if (!arg) return;
     const norm = (s: Syntax) => this.src.slice(unwrap(s).start, unwrap(s).end).replace(/\s+/g, '');
     if (norm(arg) !== norm(lhs)) return;
+    // in a macro the argument is the caller's expression: whether it loses a block is decided there
+    const param = this.ctx.fn.macro && unwrap(lhs).type === 'identifier' ? this.params.get(textOf(unwrap(lhs), this.src)) : undefined;
+    if (param !== undefined) {
+      const list = (this.summary.selfReallocs ??= []);
+      if (!list.some(r => r.param === param)) list.push({ param, api: name, family: api.family ?? '?' });
+      return;
+    }
     if (this.heldElsewhere(arg)) return;
     if (this.reporting) this.events.push({ kind: 'realloc-leak', site: this.site(call), api: name, family: api.family ?? '?', macro: false });
     this.suppressLeak(this.evalQuiet(arg));

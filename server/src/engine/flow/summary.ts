@@ -47,6 +47,10 @@ export interface Summary {
   outAllocs: { param: number; alloc: AllocFact; success?: 'zero' | 'truthy' }[];
   /** By-name macro parameters assigned NULL or a fresh block. */
   paramAssigns: { param: number; value: 'null' | AllocFact }[];
+  /** Parameters whose block a realloc takes over (`return PyMem_Realloc(p, n)`): gone where the result is not NULL. */
+  resizes?: { param: number; api: string; family: string; via: string[] }[];
+  /** By-name macro parameters assigned a realloc of themselves (`(p) = PyMem_Realloc((p), n)`). */
+  selfReallocs?: { param: number; api: string; family: string }[];
   escapes: Set<number>;
   requiresGil?: { api: string; via: string[] };
   setsException: boolean;
