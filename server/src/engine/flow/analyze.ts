@@ -370,14 +370,14 @@ class FunctionAnalysis {
 
   private pathKey(st: State, node: number): string {
     const assigned = this.loopAssigned.get(node);
-    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${releasedKey(st)}`;
+    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${releasedKey(st)}|${storageKey(st)}`;
     // at a loop head, only facts the loop cannot change keep paths apart
     const keep: string[] = [];
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
     }
-    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${releasedKey(st)}`;
+    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${releasedKey(st)}|${storageKey(st)}`;
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
@@ -2052,6 +2052,20 @@ function valueSignature(s: State): string {
 function releasedKey(st: State): string {
   let key = '';
   for (const [t, s] of st.status) if (t.charCodeAt(0) === 111 /* o */ && s.bits & FREED && !(s.bits & LIVE)) key += t + ',';
+  return key;
+}
+
+/**
+ * Which local pointers certainly hold stack or static storage (`out = stackbuf` before it grows onto
+ * the heap): merged with the heap paths, `out != stackbuf` could no longer tell the two apart.
+ */
+function storageKey(st: State): string {
+  let key = '';
+  for (const [loc, v] of st.vars) {
+    if (v.length !== 1 || !loc.startsWith('v:')) continue;
+    const c = v[0].charCodeAt(0);
+    if (c === 115 /* s */ || c === 116 /* t */) key += loc + ',';
+  }
   return key;
 }
 
