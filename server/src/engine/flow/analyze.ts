@@ -675,6 +675,7 @@ class FunctionAnalysis {
       case 'call_expression':
         return this.call(n);
       case 'field_expression':
+        return this.memberArray(n) ?? this.readPlace(n);
       case 'subscript_expression':
         return this.readPlace(n);
       case 'pointer_expression': {
@@ -768,6 +769,19 @@ class FunctionAnalysis {
     if (!this.hasPointer(old)) return [];
     const blocks = arithmetic ? old.filter(t => 'opfg'.includes(t[0])) : [];
     return blocks.length ? blocks : ['u'];
+  }
+
+  /** `ms.temparray` where `ms` is a local struct and `temparray` an array member: stack (or static) storage. */
+  private memberArray(n: Syntax): Val | undefined {
+    if (n.op !== '.') return undefined;
+    const base = unwrapParens(child(n, 'argument')!);
+    if (base.type !== 'identifier') return undefined;
+    const name = textOf(base, this.src);
+    const local = this.locals.get(name);
+    if (!local || local.pointers > 0 || local.array) return undefined;
+    const field = textOf(child(n, 'field')!, this.src);
+    if (!this.ctx.structFields(local.base)?.get(field)?.array) return undefined;
+    return [`${local.isStatic ? 't' : 's'}${name}.${field}`];
   }
 
   private hasPointer(v: Val): boolean {
@@ -940,6 +954,8 @@ class FunctionAnalysis {
       const idx = child(e, 'index');
       const base = this.eval(child(e, 'argument')!);
       if (idx) this.eval(idx);
+      // inside a stack or static array it is still that storage
+      if (base.length && base.every(t => t[0] === 's' || t[0] === 't')) return base;
       return idx && textOf(idx, this.src) === '0' ? base : ['u'];
     }
     const p = this.places(e);
@@ -1747,8 +1763,13 @@ class FunctionAnalysis {
     const subj = unwrapParens(subject);
     // `x != y` and `x == y` are one fact with opposite values
     let atom = isPure(e) ? conditionKey(e, this.src) : undefined;
-    const negated = !!atom && e.type === 'binary_expression' && e.op === '!=';
-    if (atom && negated) atom = { ...atom, key: atom.key.replace('!=', '==') };
+    // `x != y` / `x == y`, `x >= y` / `x < y` and `x > y` / `x <= y` are one fact each, with opposite values
+    const opposite = e.type === 'binary_expression' ? OPPOSITE[e.op ?? ''] : undefined;
+    const negated = !!atom && !!opposite;
+    if (atom && opposite) {
+      const side = (x: Syntax) => this.src.slice(x.start, x.end).replace(/\s+/g, '');
+      atom = { ...atom, key: `${side(child(e, 'left')!)}${opposite}${side(child(e, 'right')!)}` };
+    }
     const out: [number, State][] = [];
     const copies = [st, new State(st)];
     for (const [slot, value] of [[0, true], [1, false]] as const) {
@@ -2073,6 +2094,9 @@ function storageKey(st: State): string {
 function rememberedKey(n: Syntax): string {
   return `v:\u0001switch${n.start}`;
 }
+
+/** Comparisons that are spelled as the negation of another, and that other. */
+const OPPOSITE: Record<string, string> = { '!=': '==', '>=': '<', '>': '<=' };
 
 /** Paths are kept apart by a pending allocation failure, but not by whether an exception is known set. */
 function failureKey(st: State): number {

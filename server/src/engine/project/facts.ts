@@ -153,6 +153,7 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
   const slotArrays = new Map<string, Syntax>();
   const specs: { name: string; init: Syntax }[] = [];
 
+  const forwardAliases: [string, string][] = [];
   topLevel(root, n => {
     switch (n.type) {
       case 'function_definition': {
@@ -176,11 +177,13 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
         return;
       case 'type_definition':
         walk(n, s => {
-          if ((s.type === 'struct_specifier' || s.type === 'union_specifier') && child(s, 'body')) {
-            const alias = declaredName(child(n, 'declarator'));
-            readStruct(s, alias ? textOf(alias, source) : undefined);
-            return false;
-          }
+          if (s.type !== 'struct_specifier' && s.type !== 'union_specifier') return;
+          const alias = declaredName(child(n, 'declarator'));
+          const tag = child(s, 'name');
+          if (child(s, 'body')) readStruct(s, alias ? textOf(alias, source) : undefined);
+          // `typedef struct tag alias;` before `struct tag { … }`: the alias gets the fields at the end
+          else if (alias && tag) forwardAliases.push([textOf(alias, source), textOf(tag, source)]);
+          return false;
         });
         return;
       case 'struct_specifier':
@@ -329,5 +332,9 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
     });
   }
 
+  for (const [alias, tag] of forwardAliases) {
+    const fields = facts.structs.get(tag);
+    if (fields && !facts.structs.has(alias)) facts.structs.set(alias, fields);
+  }
   return facts;
 }
