@@ -4,8 +4,19 @@
  * every file known. Callers never see parse trees.
  */
 import type { Model } from '../../../allocator-model/src/model';
-import { analyzeParsed, parseSource, type ParsedFile, type ProjectResult } from './project/project';
+import { analyzeParsed, parseSource, ProjectIndex, type ParsedFile, type ProjectResult } from './project/project';
+import { reparseInPlace } from './project/reparse';
 import type { FileProblem, Finding, SeverityLevel } from './types';
+
+interface FileState {
+  text: string;
+  parsed?: ParsedFile;
+  problem?: FileProblem;
+  /** Parsed with every body that may matter converted (a file asked about), not just its top level. */
+  eager?: boolean;
+  /** The last full parse of an earlier text: an edit inside one function is parsed again from it. */
+  previous?: ParsedFile;
+}
 
 export interface WorkspaceOptions {
   model: Model;
@@ -14,8 +25,10 @@ export interface WorkspaceOptions {
 }
 
 export class Workspace {
-  private readonly files = new Map<string, { text: string; parsed?: ParsedFile; problem?: FileProblem; eager?: boolean }>();
+  private readonly files = new Map<string, FileState>();
   private opts: WorkspaceOptions;
+  /** The last analysis's index: the next one reuses it when only function bodies changed. */
+  private index: ProjectIndex | undefined;
 
   constructor(opts: WorkspaceOptions) {
     this.opts = opts;
@@ -23,7 +36,7 @@ export class Workspace {
 
   /** New model or severities: parse results stay valid only if the model is the same object. */
   configure(opts: WorkspaceOptions): void {
-    if (opts.model !== this.opts.model) for (const f of this.files.values()) f.parsed = f.problem = undefined;
+    if (opts.model !== this.opts.model) for (const f of this.files.values()) f.parsed = f.problem = f.previous = undefined;
     this.opts = opts;
   }
 
@@ -31,7 +44,7 @@ export class Workspace {
   upsert(path: string, text: string): void {
     const old = this.files.get(path);
     if (old && old.text === text) return;
-    this.files.set(path, { text });
+    this.files.set(path, { text, previous: old?.parsed && old.eager ? old.parsed : old?.previous });
   }
 
   remove(path: string): void {
@@ -60,6 +73,11 @@ export class Workspace {
     for (const [path, f] of this.files) {
       const wantEager = !eager || eager.has(path);
       if (f.parsed && wantEager && !f.eager) f.parsed = undefined;
+      if (!f.parsed && !f.problem && wantEager && f.previous) {
+        f.parsed = reparseInPlace(f.previous, f.text, this.opts.model);
+        if (f.parsed) f.eager = true;
+      }
+      f.previous = undefined;
       if (!f.parsed && !f.problem) {
         try {
           const r = parseSource({ path, text: f.text }, this.opts.model, !wantEager);
@@ -82,7 +100,8 @@ export class Workspace {
     const only = paths ? new Set(paths) : undefined;
     const { parsed, problems } = this.ensureParsed(only);
     const t1 = performance.now();
-    const result = analyzeParsed(parsed, { ...this.opts, reportOnly: only });
+    this.index = ProjectIndex.carryOver(this.index, parsed, this.opts.model);
+    const result = analyzeParsed(parsed, { ...this.opts, reportOnly: only }, this.index);
     result.problems.unshift(...problems.filter(p => !only || only.has(p.file)));
     result.stats.parseMs = t1 - t0;
     result.stats.analysisMs = performance.now() - t1;
@@ -104,7 +123,8 @@ export class Workspace {
     }
     offset += col;
     const { parsed } = this.ensureParsed(new Set([path]));
-    return analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }).probe;
+    this.index = ProjectIndex.carryOver(this.index, parsed, this.opts.model);
+    return analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }, this.index).probe;
   }
 
   findingsFor(path: string): Finding[] {

@@ -34,8 +34,13 @@ export interface Syntax {
  */
 /** Line starts of a text, so positions are computed from offsets only when someone asks. */
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  private starts: number[] = [0];
   constructor(text: string) {
+    this.reset(text);
+  }
+  /** The text changed: every node sharing this index now answers for the new text. */
+  reset(text: string): void {
+    this.starts = [0];
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
   line(offset: number): number {
@@ -66,7 +71,7 @@ class SyntaxNode implements Syntax {
     public start: number,
     public end: number,
     public field: string | null,
-    private readonly lines: LineIndex,
+    readonly lines: LineIndex,
   ) {}
   get row(): number {
     return this.lines.line(this.start);
@@ -82,10 +87,15 @@ class SyntaxNode implements Syntax {
   }
 }
 
-export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, end: number) => boolean): Syntax {
+/**
+ * `place`: the tree was parsed from a piece of a larger text that starts at `offset`; nodes get offsets
+ * (and positions, through `lines`) in the larger text. `text` is always the piece that was parsed.
+ */
+export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, end: number) => boolean, place?: { offset: number; lines: LineIndex }): Syntax {
   const cursor = tree.walk();
-  const lines = new LineIndex(text);
-  const root: Syntax = new SyntaxNode(cursor.nodeType, cursor.startIndex, cursor.endIndex, null, lines);
+  const lines = place?.lines ?? new LineIndex(text);
+  const base = place?.offset ?? 0;
+  const root: Syntax = new SyntaxNode(cursor.nodeType, cursor.startIndex + base, cursor.endIndex + base, null, lines);
   const stack: Syntax[] = [root];
   if (cursor.gotoFirstChild()) {
     for (;;) {
@@ -96,11 +106,11 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
         if (type !== 'comment') {
           const s = cursor.startIndex;
           const e = cursor.endIndex;
-          const node = new SyntaxNode(type, s, e, cursor.currentFieldName, lines);
+          const node = new SyntaxNode(type, s + base, e + base, cursor.currentFieldName, lines);
           node.parent = parent;
           parent.children.push(node);
           if (type === 'ERROR' || (s === e && cursor.nodeIsMissing)) markBroken(node);
-          if (skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s, e)) {
+          if (skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s + base, e + base)) {
             node.lazy = true;
           } else if (cursor.gotoFirstChild()) {
             stack.push(node);
@@ -122,7 +132,7 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
           return root;
         }
         const done = stack.pop()!;
-        if (done.children.length === 0 && done.end - done.start < 256) done.text = text.slice(done.start, done.end);
+        if (done.children.length === 0 && done.end - done.start < 256) done.text = text.slice(done.start - base, done.end - base);
         if (stack.length === 0) {
           cursor.delete();
           return root;
@@ -132,6 +142,46 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
   }
   cursor.delete();
   return root;
+}
+
+/** The line index a node computes its positions with (shared by every node of one text). */
+export function linesOf(n: Syntax): LineIndex | undefined {
+  return n instanceof SyntaxNode ? n.lines : undefined;
+}
+
+/**
+ * Puts `fresh` where `old` was and moves everything after `old` by `delta` (the change in length), so
+ * the rest of the tree stays valid for the edited text without being converted again. The caller
+ * resets the shared line index to the new text.
+ */
+export function replaceSubtree(old: Syntax, fresh: Syntax, delta: number): void {
+  const parent = old.parent;
+  if (parent) parent.children[parent.children.indexOf(old)] = fresh;
+  fresh.parent = parent;
+  fresh.field = old.field;
+  if (delta === 0) return;
+  const ancestors = new Set<Syntax>();
+  let root = fresh;
+  while (root.parent) ancestors.add((root = root.parent));
+  const oldEnd = old.end;
+  const stack: Syntax[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (ancestors.has(n)) {
+      n.end += delta;
+      for (const c of n.children) stack.push(c);
+    } else if (n !== fresh && n.start >= oldEnd) shiftAll(n, delta);
+  }
+}
+
+function shiftAll(n: Syntax, delta: number): void {
+  const stack = [n];
+  while (stack.length) {
+    const cur = stack.pop()!;
+    cur.start += delta;
+    cur.end += delta;
+    for (const c of cur.children) stack.push(c);
+  }
 }
 
 function markBroken(node: Syntax | undefined): void {

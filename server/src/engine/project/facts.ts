@@ -146,7 +146,8 @@ function topLevel(root: Syntax, visit: (n: Syntax) => void): void {
 
 const TYPE_POSITIONS: Record<string, number> = { tp_dealloc: 4, tp_flags: 19, tp_free: 38 };
 
-export function readFacts(root: Syntax, source: string, file: string, model: Model): FileFacts {
+/** `reuse`: functions whose syntax (the function_definition node) is unchanged since an earlier read keep their info. */
+export function readFacts(root: Syntax, source: string, file: string, model: Model, reuse?: Map<Syntax, FunctionInfo>): FileFacts {
   const facts: FileFacts = {
     file, functions: [], globals: new Map(), structs: new Map(), typeObjects: [], pythonFacing: new Set(), macros: [], attributes: [],
   };
@@ -156,6 +157,12 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
   topLevel(root, n => {
     switch (n.type) {
       case 'function_definition': {
+        const known = reuse?.get(n);
+        if (known) {
+          facts.functions.push(known);
+          if (known.name.startsWith('PyInit_')) facts.pythonFacing.add(known.name);
+          return;
+        }
         const decl = child(n, 'declarator');
         const fd = functionDeclarator(decl);
         const body = child(n, 'body');
