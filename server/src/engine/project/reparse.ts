@@ -3,9 +3,10 @@
  * without parsing the rest: the function alone is parsed, its nodes take the old function's place in
  * the file's tree, everything after it moves by the edit's length, and every other function keeps its
  * FunctionInfo (so its memoised analysis stays valid). When the edit is not confined to one body, or
- * the function had or gets a syntax error (recovery may then reach beyond it), the caller parses the
- * whole file instead. Errors elsewhere in the file are normal in real code (unknown macros) and do not
- * stop this: a function that parses cleanly on its own is the node a full parse finds there.
+ * the function had or gets a syntax error, the caller parses the whole file instead: error recovery in
+ * a full parse depends on what surrounds the function, so a function with an error can come out of a
+ * full parse differently from a parse of it alone. Errors elsewhere in the file (unknown macros are
+ * normal in real code) do not stop this; test/engine/incremental.test.ts compares both parses.
  */
 import type { Model } from '../../../../allocator-model/src/model';
 import { neutralise } from '../parse/neutralise';

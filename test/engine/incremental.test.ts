@@ -1,0 +1,179 @@
+/**
+ * What the editor relies on when a file changes: an edit re-analyses only the function edited and
+ * the functions whose results depend on its summary, positions follow the edit, and after any
+ * sequence of edits the findings are those a fresh analysis of the final texts gives.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initParser, Workspace } from '../../server/src/engine';
+import { parseSource, type ParsedFile } from '../../server/src/engine/project/project';
+import { reparseInPlace } from '../../server/src/engine/project/reparse';
+import type { Syntax } from '../../server/src/engine/parse/syntax';
+import { modelFor } from '../../allocator-model/src';
+
+beforeAll(async () => {
+  await initParser();
+});
+
+const model = modelFor();
+
+const source = `#include <Python.h>
+static char *
+make_buf(Py_ssize_t n)
+{
+    char *p = PyMem_Malloc(n);
+    if (p == NULL) { PyErr_NoMemory(); return NULL; }
+    return p;
+}
+
+static int
+use_buf(void)
+{
+    char *b = make_buf(10);
+    if (b == NULL) return -1;
+    free(b);
+    return 0;
+}
+
+static int
+unrelated(void)
+{
+    char *q = malloc(4);
+    if (q == NULL) return -1;
+    free(q);
+    return 0;
+}
+`;
+
+function edited(text: string, anchor: string, insert: string, remove = 0): string {
+  const at = text.indexOf(anchor);
+  if (at < 0) throw new Error(`no ${anchor}`);
+  return text.slice(0, at) + insert + text.slice(at + remove);
+}
+
+function summaryOf(ws: Workspace, path: string) {
+  const r = ws.analyze([path]);
+  return { analysed: r.stats.analysed, findings: r.findings.map(f => `${f.range.startLine + 1}:${f.range.startCol}:${f.rule}`) };
+}
+
+describe('incremental analysis', () => {
+  it('re-analyses only the edited function when its summary stays the same', () => {
+    const ws = new Workspace({ model });
+    ws.upsert('m.c', source);
+    expect(summaryOf(ws, 'm.c')).toEqual({ analysed: 3, findings: ['15:4:mixed-heap'] });
+    let text = edited(source, '    free(q);', ' ');
+    ws.upsert('m.c', text);
+    expect(summaryOf(ws, 'm.c')).toEqual({ analysed: 1, findings: ['15:4:mixed-heap'] });
+    text = edited(text, '    return p;', '    /* ok */\n');
+    ws.upsert('m.c', text);
+    expect(summaryOf(ws, 'm.c')).toEqual({ analysed: 1, findings: ['16:4:mixed-heap'] });
+  });
+
+  it('re-analyses the callers whose callee summary changed', () => {
+    const ws = new Workspace({ model });
+    ws.upsert('m.c', source);
+    ws.analyze(['m.c']);
+    ws.upsert('m.c', source.replace('PyMem_Malloc(n)', 'malloc(n)    '));
+    expect(summaryOf(ws, 'm.c')).toEqual({ analysed: 2, findings: [] });
+  });
+
+  it('moves findings with lines inserted above them, as a fresh analysis places them', () => {
+    const ws = new Workspace({ model });
+    ws.upsert('m.c', source);
+    ws.analyze(['m.c']);
+    const text = edited(source, '    char *b = make_buf(10);', '    int pad = 0;\n    (void)pad;\n');
+    ws.upsert('m.c', text);
+    const fresh = new Workspace({ model });
+    fresh.upsert('m.c', text);
+    expect(ws.findingsFor('m.c')).toEqual(fresh.findingsFor('m.c'));
+    expect(ws.findingsFor('m.c')[0].range.startLine + 1).toBe(17);
+  });
+});
+
+/** Small deterministic generator (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FIXTURES = join(__dirname, '..', 'fixtures');
+const PIECES = [' ', '\n', 'x', ';', '(', ')', '{', '}', '*', '/', '"', 'free(p);', 'p = NULL;', 'PyMem_Free(buf);', '\n    return NULL;', '#define X 1\n'];
+
+function fixtureFiles(rule: string, count: number): { path: string; text: string }[] {
+  const dir = join(FIXTURES, rule);
+  return readdirSync(dir)
+    .filter(f => f.endsWith('.c'))
+    .slice(0, count)
+    .map(f => ({ path: `${rule}/${f}`, text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/** An edit mostly inside function bodies (where typing happens), sometimes anywhere. */
+function randomEdit(text: string, next: () => number): string {
+  let at = Math.floor(next() * (text.length + 1));
+  if (next() < 0.8) {
+    const bodies = [...text.matchAll(/\n\{\n/g)].map(m => m.index! + 3);
+    if (bodies.length) at = Math.min(text.length, bodies[Math.floor(next() * bodies.length)] + Math.floor(next() * 200));
+  }
+  if (next() < 0.3) return text.slice(0, at) + text.slice(at + 1 + Math.floor(next() * 3));
+  return text.slice(0, at) + PIECES[Math.floor(next() * PIECES.length)] + text.slice(at);
+}
+
+describe('incremental analysis over random edits', () => {
+  it('after every edit, equals a fresh analysis of the same texts', () => {
+    const files = [...fixtureFiles('mixed-heap', 4), ...fixtureFiles('leak', 3), ...fixtureFiles('double-free', 3)];
+    const texts = new Map(files.map(f => [f.path, f.text]));
+    const ws = new Workspace({ model });
+    for (const [p, t] of texts) ws.upsert(p, t);
+    const next = random(20261121);
+    for (let step = 0; step < 120; step++) {
+      const path = files[Math.floor(next() * files.length)].path;
+      texts.set(path, randomEdit(texts.get(path)!, next));
+      ws.upsert(path, texts.get(path)!);
+      const got = ws.analyze([path]);
+      const fresh = new Workspace({ model });
+      for (const [p, t] of texts) fresh.upsert(p, t);
+      const want = fresh.analyze([path]);
+      expect({ step, findings: got.findings, problems: got.problems, unused: got.unusedSuppressions }).toEqual({
+        step, findings: want.findings, problems: want.problems, unused: want.unusedSuppressions,
+      });
+    }
+  });
+
+  it('an in-place re-parse gives the tree and facts a full parse gives', () => {
+    const dump = (n: Syntax, out: string[] = []): string[] => {
+      out.push(`${n.type} ${n.start}-${n.end} ${n.row}:${n.col}-${n.endRow}:${n.endCol} ${n.field} ${n.op ?? ''} ${n.text ?? ''} ${n.broken ? 'B' : ''}${n.lazy ? 'L' : ''}`);
+      for (const c of n.children) {
+        expect(c.parent).toBe(n);
+        dump(c, out);
+      }
+      return out;
+    };
+    const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, [...f.mentions].sort().join(' ')]);
+    const next = random(7);
+    let inPlace = 0;
+    for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('clean', 6)]) {
+      let prev = parseSource(file, model) as ParsedFile;
+      let text = file.text;
+      for (let i = 0; i < 15; i++) {
+        text = randomEdit(text, next);
+        const full = parseSource({ path: file.path, text }, model) as ParsedFile;
+        const quick = reparseInPlace(prev, text, model);
+        if (!quick) {
+          prev = full;
+          continue;
+        }
+        inPlace++;
+        expect(dump(quick.root!)).toEqual(dump(full.root!));
+        expect(facts(quick)).toEqual(facts(full));
+        prev = quick;
+      }
+    }
+    expect(inPlace).toBeGreaterThan(25);
+  });
+});
