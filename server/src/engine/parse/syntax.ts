@@ -3,7 +3,7 @@
  * on these objects: crossing into WASM once per node is far cheaper than node.children on demand, and
  * the tree can be deleted straight after.
  */
-import type { Tree } from 'web-tree-sitter';
+import type { Tree, TreeCursor } from 'web-tree-sitter';
 
 export interface Syntax {
   type: string;
@@ -25,6 +25,8 @@ export interface Syntax {
   broken?: boolean;
   /** A function body left unconverted: only its extent is known (see toSyntax's skipBody). */
   lazy?: boolean;
+  /** Of a lazy body skipped with 'names': the identifiers a conversion would have found in it. */
+  names?: Set<string>;
   parent?: Syntax;
 }
 
@@ -65,6 +67,7 @@ class SyntaxNode implements Syntax {
   text?: string;
   broken?: boolean;
   lazy?: boolean;
+  names?: Set<string>;
   parent?: Syntax;
   constructor(
     public type: string,
@@ -88,10 +91,13 @@ class SyntaxNode implements Syntax {
 }
 
 /**
+ * `skipBody(start, end)`: true leaves the function body unconverted (`lazy`); 'names' does too but
+ * first collects the identifiers in it, exactly those a conversion would have found, so that what a
+ * function calls does not depend on whether its body happened to be converted.
  * `place`: the tree was parsed from a piece of a larger text that starts at `offset`; nodes get offsets
  * (and positions, through `lines`) in the larger text. `text` is always the piece that was parsed.
  */
-export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, end: number) => boolean, place?: { offset: number; lines: LineIndex }): Syntax {
+export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, end: number) => boolean | 'names', place?: { offset: number; lines: LineIndex }): Syntax {
   const cursor = tree.walk();
   const lines = place?.lines ?? new LineIndex(text);
   const base = place?.offset ?? 0;
@@ -110,8 +116,10 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
           node.parent = parent;
           parent.children.push(node);
           if (type === 'ERROR' || (s === e && cursor.nodeIsMissing)) markBroken(node);
-          if (skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s + base, e + base)) {
+          const skip = skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s + base, e + base);
+          if (skip) {
             node.lazy = true;
+            if (skip === 'names') node.names = identifiersBelow(cursor, text);
           } else if (cursor.gotoFirstChild()) {
             stack.push(node);
             descended = true;
@@ -142,6 +150,31 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
   }
   cursor.delete();
   return root;
+}
+
+/**
+ * Identifier texts in the subtree under the cursor, visiting what toSyntax would convert (named nodes,
+ * comments left out). The cursor ends where it started.
+ */
+function identifiersBelow(cursor: TreeCursor, text: string): Set<string> {
+  const names = new Set<string>();
+  if (!cursor.gotoFirstChild()) return names;
+  let depth = 1;
+  for (;;) {
+    let descended = false;
+    if (cursor.nodeIsNamed && cursor.nodeType !== 'comment') {
+      if (cursor.nodeType === 'identifier') names.add(text.slice(cursor.startIndex, cursor.endIndex));
+      else if (cursor.gotoFirstChild()) {
+        depth++;
+        descended = true;
+      }
+    }
+    if (descended) continue;
+    while (!cursor.gotoNextSibling()) {
+      cursor.gotoParent();
+      if (--depth === 0) return names;
+    }
+  }
 }
 
 /** The line index a node computes its positions with (shared by every node of one text). */

@@ -124,6 +124,7 @@ export function readParams(fd: Syntax, source: string): Param[] {
 
 function collectMentions(body: Syntax, source: string): Set<string> {
   const names = new Set<string>();
+  if (body.names) return body.names;
   if (body.lazy) {
     // an over-approximation is fine here: mentions only decide what may need analysis
     for (const m of source.slice(body.start, body.end).matchAll(/[A-Za-z_]\w*/g)) names.add(m[0]);

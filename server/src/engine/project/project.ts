@@ -194,7 +194,10 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false): Pa
   const analysed = neutralise(file.text, model);
   const tree = parseC(analysed);
   try {
-    const skip = allLazy ? () => true : bodySkipper(analysed, model);
+    const converts = bodySkipper(analysed, model);
+    // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
+    // the call graph must not depend on which files were asked about
+    const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
     const root = toSyntax(tree, analysed, skip);
     return { path: file.path, text: file.text, analysed, facts: readFacts(root, analysed, file.path, model), root: allLazy ? undefined : root };
   } finally {
@@ -785,6 +788,8 @@ export class ProjectIndex {
       const callee = this.resolveFn(m, e.file.path);
       const s = callee ? (callee === e ? undefined : callee.summary) : this.imports?.get(m);
       if (s) parts.push(`${m}:${summaryFingerprint(s)}`);
+      // a relevant callee not analysed yet (same call cycle) reads as unknown, an irrelevant one as absent
+      else if (callee && callee !== e && callee.relevant) parts.push(`${m}:?`);
       const api = this.api(m, e.file.path);
       if (api) parts.push(`${m}@${api.kind}/${api.family ?? ''}`);
     }
@@ -810,7 +815,9 @@ export class ProjectIndex {
     const facts = readFacts(root, text, e.file.path, this.model);
     const fresh = facts.functions.find(f => f.name === e.info.name);
     if (fresh) {
-      const info = { ...fresh, isStatic: e.info.isStatic };
+      // The call graph stays the one of the file's parse (its mentions), as in an analysis where the
+      // body was never converted: what an analysis finds must not depend on what earlier ones converted.
+      const info = { ...fresh, isStatic: e.info.isStatic, mentions: e.info.mentions };
       if (fresh.node.start === start && fresh.node.end === end) replaceSubtree(e.info.node, fresh.node, 0);
       const list = e.file.facts.functions;
       const i = list.indexOf(e.info);
