@@ -70,6 +70,23 @@ describe('incremental analysis', () => {
     expect(summaryOf(ws, 'm.c')).toEqual({ analysed: 1, findings: ['16:4:mixed-heap'] });
   });
 
+  it('keeps the results of untouched functions when the whole file is parsed again, at their new places', () => {
+    const ws = new Workspace({ model });
+    ws.upsert('m.c', source);
+    ws.analyze(['m.c']);
+    // a new #define makes the whole file parse again; the lines below it move down by one
+    const text = edited(source, 'static char *', '#define EXTRA 1\n');
+    ws.upsert('m.c', text);
+    const again = summaryOf(ws, 'm.c');
+    const fresh = new Workspace({ model });
+    fresh.upsert('m.c', text);
+    expect(again).toEqual({ analysed: 0, findings: summaryOf(fresh, 'm.c').findings });
+    expect(again.findings).toEqual(['16:4:mixed-heap']);
+    // a function whose text changed is analysed again, and so is its caller if its summary changed
+    ws.upsert('m.c', text.replace('#define EXTRA 1', '#define EXTRA 2').replace('PyMem_Malloc(n)', 'malloc(n)    '));
+    expect(summaryOf(ws, 'm.c')).toEqual({ analysed: 2, findings: [] });
+  });
+
   it('re-analyses the callers whose callee summary changed', () => {
     const ws = new Workspace({ model });
     ws.upsert('m.c', source);

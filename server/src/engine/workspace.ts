@@ -5,6 +5,7 @@
  */
 import type { Model } from '../../../allocator-model/src/model';
 import { analyzeParsed, parseSource, ProjectIndex, type ParsedFile, type ProjectResult } from './project/project';
+import { carryMemos } from './project/memo';
 import { reparseInPlace } from './project/reparse';
 import type { FileProblem, Finding, SeverityLevel } from './types';
 
@@ -77,13 +78,18 @@ export class Workspace {
         f.parsed = reparseInPlace(f.previous, f.text, this.opts.model);
         if (f.parsed) f.eager = true;
       }
+      const previous = f.previous;
       f.previous = undefined;
       if (!f.parsed && !f.problem) {
         try {
           const r = parseSource({ path, text: f.text }, this.opts.model, !wantEager);
           f.eager = wantEager;
           if ('message' in r) f.problem = r;
-          else f.parsed = r;
+          else {
+            f.parsed = r;
+            // functions the edit did not touch keep their analysis results
+            if (previous) carryMemos(previous, r);
+          }
         } catch (err) {
           f.problem = { file: path, message: `could not be parsed: ${(err as Error).message}` };
         }

@@ -17,6 +17,7 @@ import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
 import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
 import { declarationKey } from './declarations';
 import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType } from './facts';
+import { memoOf, remember } from './memo';
 
 export interface ProjectOptions {
   model: Model;
@@ -146,8 +147,6 @@ const SLOW_MS = Number(process.env.HEAPLINT_SLOW ?? 0) || 0;
 const macroCache = new Map<string, { info: FunctionInfo; text: string; analysed: string; facts: FileFacts } | null>();
 const MACRO_CACHE_LIMIT = 20_000;
 
-/** Per-function results kept with the function's syntax, reused while nothing they depend on changed. */
-const memos = new WeakMap<FunctionInfo, { key: string; result: ReturnType<typeof analyzeFunction> }>();
 
 const fingerprints = new WeakMap<Summary, string>();
 
@@ -287,7 +286,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index 
   for (const entry of index.order()) {
     if (needed && !needed.has(entry) && !entry.info.macro) {
       // outside the closure: reuse whatever was computed before (its field events still count)
-      const memo = memos.get(entry.info);
+      const memo = memoOf(entry.info);
       if (memo) {
         entry.summary = memo.result.summary;
         for (const e of memo.result.events) collectField(e, entry, memo.result.sites, false);
@@ -305,14 +304,14 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index 
     const started = performance.now();
     // unchanged body and unchanged callee summaries: the last result still holds
     const memoKey = index.memoKey(entry, ctx);
-    const memo = memos.get(entry.info);
+    const memo = memoOf(entry.info);
     const probing = opts.probe && opts.probe.file === entry.file.path && !entry.info.macro && opts.probe.offset >= entry.info.node.start && opts.probe.offset <= entry.info.node.end;
     if (probing) ctx.probe = opts.probe!.offset;
     try {
       const reuse = memo && memo.key === memoKey && !probing;
       result = reuse ? memo.result : analyzeFunction(ctx);
       if (reuse) reused++;
-      if (!probing) memos.set(entry.info, { key: memoKey, result });
+      if (!probing) remember(entry.info, { key: memoKey, result });
       if (probing) probe = result.probe;
       const ms = performance.now() - started;
       if (SLOW_MS && ms > SLOW_MS) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
