@@ -492,6 +492,15 @@ function toFinding(rule: string, severity: SeverityLevel, v: Verdict, node: Synt
   };
 }
 
+interface ResolvedMention {
+  name: string;
+  callee?: FnEntry;
+  api?: Api;
+  seed: boolean;
+  setter: boolean;
+  gilRelease: boolean;
+}
+
 /** Everything the files declare, resolved by the scope rules of C (static functions per file). */
 export class ProjectIndex {
   private readonly staticFns = new Map<string, Map<string, FnEntry>>();
@@ -781,15 +790,37 @@ export class ProjectIndex {
     return out;
   }
 
+  /**
+   * The entry's mentions that name something — a project function, an API, a seed, an exception
+   * setter — resolved once per syntax: every analysis asks this of every function in the closure,
+   * and most mentions are locals and types. Sorted, as the memo key lists them. With imports (the
+   * CLI's workers) every unresolved name stays, since imports are looked up at each use.
+   */
+  private resolvedMentions(e: FnEntry): ResolvedMention[] {
+    const cached = this.resolved.get(e);
+    if (cached && cached.info === e.info) return cached.list;
+    const list: ResolvedMention[] = [];
+    for (const name of [...e.info.mentions].sort()) {
+      const callee = this.resolveFn(name, e.file.path);
+      const api = this.api(name, e.file.path);
+      const seed = this.isSeed(name, e.file.path, e.info);
+      const setter = this.model.exceptionSetters.test(name) || this.model.exceptionSetterHint.test(name);
+      const gilRelease = name.startsWith('__HL_R') || api?.kind === 'gil-release';
+      if (callee || api || seed || setter || gilRelease || this.imports) list.push({ name, callee, api, seed, setter, gilRelease });
+    }
+    this.resolved.set(e, { info: e.info, list });
+    return list;
+  }
+
+  private readonly resolved = new Map<FnEntry, { info: FunctionInfo; list: ResolvedMention[] }>();
+
   memoKey(e: FnEntry, ctx: FlowContext): string {
     const parts: string[] = [String(ctx.errorReturn), JSON.stringify(ctx.deallocOf ?? null), String(ctx.budget)];
-    for (const m of [...e.info.mentions].sort()) {
-      const callee = this.resolveFn(m, e.file.path);
+    for (const { name: m, callee, api } of this.resolvedMentions(e)) {
       const s = callee ? (callee === e ? undefined : callee.summary) : this.imports?.get(m);
       if (s) parts.push(`${m}:${summaryFingerprint(s)}`);
       // a relevant callee not analysed yet (same call cycle) reads as unknown, an irrelevant one as absent
       else if (callee && callee !== e && callee.relevant) parts.push(`${m}:?`);
-      const api = this.api(m, e.file.path);
       if (api) parts.push(`${m}@${api.kind}/${api.family ?? ''}`);
     }
     return parts.join('\n');
@@ -826,9 +857,9 @@ export class ProjectIndex {
   }
 
   mentionsExceptionSetter(e: FnEntry): boolean {
-    for (const m of e.info.mentions) {
-      if (this.model.exceptionSetters.test(m) || this.model.exceptionSetterHint.test(m)) return true;
-      if ((this.resolveFn(m, e.file.path)?.summary ?? this.imports?.get(m))?.setsException) return true;
+    for (const { name: m, callee, setter } of this.resolvedMentions(e)) {
+      if (setter) return true;
+      if ((callee?.summary ?? this.imports?.get(m))?.setsException) return true;
     }
     return false;
   }
@@ -837,12 +868,9 @@ export class ProjectIndex {
   needsAnalysis(e: FnEntry): boolean {
     let gil = false;
     let gilCallee = false;
-    for (const m of e.info.mentions) {
-      if (this.isSeed(m, e.file.path, e.info)) return true;
-      if (m.startsWith('__HL_R')) gil = true;
-      const api = this.api(m, e.file.path);
-      if (api?.kind === 'gil-release') gil = true;
-      const callee = this.resolveFn(m, e.file.path);
+    for (const { name: m, callee, seed, gilRelease } of this.resolvedMentions(e)) {
+      if (seed) return true;
+      if (gilRelease) gil = true;
       const summary = callee ? (callee !== e ? callee.summary : undefined) : this.imports?.get(m);
       if (summaryMatters(summary)) return true;
       if (summary?.requiresGil) gilCallee = true;
