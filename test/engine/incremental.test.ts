@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initParser, Workspace } from '../../server/src/engine';
 import { parseSource, type ParsedFile } from '../../server/src/engine/project/project';
 import { reparseInPlace } from '../../server/src/engine/project/reparse';
+import { reparseFile } from '../../server/src/engine/project/reparse-file';
 import type { Syntax } from '../../server/src/engine/parse/syntax';
 import { modelFor } from '../../allocator-model/src';
 
@@ -192,5 +193,43 @@ describe('incremental analysis over random edits', () => {
       }
     }
     expect(inPlace).toBeGreaterThan(25);
+  });
+
+  it('a whole-file re-parse from the last tree gives the tree and facts a parse from scratch gives', () => {
+    const dump = (n: Syntax, out: string[] = []): string[] => {
+      out.push(`${n.type} ${n.start}-${n.end} ${n.row}:${n.col}-${n.endRow}:${n.endCol} ${n.field} ${n.op ?? ''} ${n.text ?? ''} ${n.broken ? 'B' : ''}${n.lazy ? 'L' : ''}`);
+      for (const c of n.children) {
+        expect(c.parent).toBe(n);
+        dump(c, out);
+      }
+      return out;
+    };
+    const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.broken, [...f.mentions].sort().join(' ')]);
+    const next = random(11);
+    let kept = 0;
+    let incremental = 0;
+    for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('leak', 4), ...fixtureFiles('clean', 6)]) {
+      let prev = parseSource(file, model, false, true) as ParsedFile;
+      let text = file.text;
+      for (let i = 0; i < 15; i++) {
+        text = randomEdit(text, next);
+        const full = parseSource({ path: file.path, text }, model) as ParsedFile;
+        const before = new Set(prev.facts.functions);
+        const quick = reparseFile(prev, text, model);
+        if (!quick) {
+          prev.tree?.delete();
+          prev = parseSource({ path: file.path, text }, model, false, true) as ParsedFile;
+          continue;
+        }
+        incremental++;
+        kept += quick.facts.functions.filter(f => before.has(f)).length;
+        expect(dump(quick.root!)).toEqual(dump(full.root!));
+        expect(facts(quick)).toEqual(facts(full));
+        prev = quick;
+      }
+      prev.tree?.delete();
+    }
+    expect(incremental).toBeGreaterThan(150);
+    expect(kept).toBeGreaterThan(300);
   });
 });

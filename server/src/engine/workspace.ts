@@ -7,6 +7,7 @@ import type { Model } from '../../../allocator-model/src/model';
 import { analyzeParsed, parseSource, ProjectIndex, type ParsedFile, type ProjectResult } from './project/project';
 import { carryMemos } from './project/memo';
 import { reparseInPlace } from './project/reparse';
+import { reparseFile } from './project/reparse-file';
 import type { FileProblem, Finding, SeverityLevel } from './types';
 
 interface FileState {
@@ -37,7 +38,13 @@ export class Workspace {
 
   /** New model or severities: parse results stay valid only if the model is the same object. */
   configure(opts: WorkspaceOptions): void {
-    if (opts.model !== this.opts.model) for (const f of this.files.values()) f.parsed = f.problem = f.previous = undefined;
+    if (opts.model !== this.opts.model) {
+      for (const f of this.files.values()) {
+        dropTree(f.parsed);
+        dropTree(f.previous);
+        f.parsed = f.problem = f.previous = undefined;
+      }
+    }
     this.opts = opts;
   }
 
@@ -49,6 +56,9 @@ export class Workspace {
   }
 
   remove(path: string): void {
+    const f = this.files.get(path);
+    dropTree(f?.parsed);
+    dropTree(f?.previous);
     this.files.delete(path);
   }
 
@@ -74,15 +84,24 @@ export class Workspace {
     for (const [path, f] of this.files) {
       const wantEager = !eager || eager.has(path);
       if (f.parsed && wantEager && !f.eager) f.parsed = undefined;
-      if (!f.parsed && !f.problem && wantEager && f.previous) {
-        f.parsed = reparseInPlace(f.previous, f.text, this.opts.model);
-        if (f.parsed) f.eager = true;
-      }
+      // a file no longer asked about keeps its syntax, but not the tree-sitter tree (WASM memory)
+      if (!wantEager) dropTree(f.parsed);
       const previous = f.previous;
       f.previous = undefined;
+      if (!f.parsed && !f.problem && wantEager && previous) {
+        try {
+          // one function edited: parse it alone; otherwise re-parse the file from its last tree
+          f.parsed = reparseInPlace(previous, f.text, this.opts.model) ?? reparseFile(previous, f.text, this.opts.model);
+          if (f.parsed) f.eager = true;
+        } catch {
+          f.parsed = undefined; // parsed from scratch below, which reports what fails
+        }
+        if (f.parsed) carryMemos(previous, f.parsed); // functions parsed anew with unchanged text keep their results
+        else dropTree(previous);
+      }
       if (!f.parsed && !f.problem) {
         try {
-          const r = parseSource({ path, text: f.text }, this.opts.model, !wantEager);
+          const r = parseSource({ path, text: f.text }, this.opts.model, !wantEager, wantEager);
           f.eager = wantEager;
           if ('message' in r) f.problem = r;
           else {
@@ -136,4 +155,10 @@ export class Workspace {
   findingsFor(path: string): Finding[] {
     return this.analyze([path]).findings.filter(f => f.file === path);
   }
+}
+
+/** Frees the tree-sitter tree a parse kept (WASM memory is not collected with the objects). */
+function dropTree(p: ParsedFile | undefined): void {
+  p?.tree?.delete();
+  if (p) p.tree = undefined;
 }

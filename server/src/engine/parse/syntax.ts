@@ -97,7 +97,14 @@ class SyntaxNode implements Syntax {
  * `place`: the tree was parsed from a piece of a larger text that starts at `offset`; nodes get offsets
  * (and positions, through `lines`) in the larger text. `text` is always the piece that was parsed.
  */
-export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, end: number) => boolean | 'names', place?: { offset: number; lines: LineIndex }): Syntax {
+export function toSyntax(
+  tree: Tree,
+  text: string,
+  skipBody?: (start: number, end: number) => boolean | 'names',
+  place?: { offset: number; lines: LineIndex },
+  /** An earlier conversion of the node of this type and extent, taken as it is instead of converting it again. */
+  reuse?: (type: string, start: number, end: number) => Syntax | undefined,
+): Syntax {
   const cursor = tree.walk();
   const lines = place?.lines ?? new LineIndex(text);
   const base = place?.offset ?? 0;
@@ -109,7 +116,13 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
       const type = cursor.nodeType;
       let descended = false;
       if (cursor.nodeIsNamed) {
-        if (type !== 'comment') {
+        const kept = type !== 'comment' && reuse?.(type, cursor.startIndex + base, cursor.endIndex + base);
+        if (kept) {
+          kept.parent = parent;
+          kept.field = cursor.currentFieldName;
+          parent.children.push(kept);
+          if (kept.broken) markBroken(parent);
+        } else if (type !== 'comment') {
           const s = cursor.startIndex;
           const e = cursor.endIndex;
           const node = new SyntaxNode(type, s + base, e + base, cursor.currentFieldName, lines);

@@ -9,7 +9,7 @@ import { analyzeFunction, type FlowContext } from '../flow/analyze';
 import type { FlowEvent } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
 import { neutralise } from '../parse/neutralise';
-import { parseC } from '../parse/parser';
+import { parseC, type Tree } from '../parse/parser';
 import { LineIndex, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
 import { fieldFamilyConflict, pathRules, releaseRules } from '../rules/catalog';
 import type { Rule, RuleContext, Verdict } from '../rules/rule';
@@ -123,6 +123,11 @@ export interface ParsedFile {
   lineStarts?: number[];
   /** The whole tree, kept for files parsed with their bodies so that an edit can be re-parsed in place. */
   root?: Syntax;
+  /**
+   * The tree-sitter tree `root` was converted from, kept (when asked) for an incremental re-parse of
+   * the whole file; edits applied in place are recorded on it. Its owner must delete() it.
+   */
+  tree?: Tree;
 }
 
 interface FnEntry {
@@ -188,19 +193,23 @@ function seedPattern(model: Model): RegExp {
  * `allLazy`: convert no function body now (a workspace file nobody looks at); bodies are parsed again,
  * one function at a time, only if an analysis needs them.
  */
-export function parseSource(file: SourceFile, model: Model, allLazy = false): ParsedFile | FileProblem {
+export function parseSource(file: SourceFile, model: Model, allLazy = false, keepTree = false): ParsedFile | FileProblem {
   if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
   const analysed = neutralise(file.text, model);
   const tree = parseC(analysed);
+  let keptTree = false;
   try {
     const converts = bodySkipper(analysed, model);
     // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
     // the call graph must not depend on which files were asked about
     const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
     const root = toSyntax(tree, analysed, skip);
-    return { path: file.path, text: file.text, analysed, facts: readFacts(root, analysed, file.path, model), root: allLazy ? undefined : root };
+    const kept = keepTree && !allLazy;
+    const parsed = { path: file.path, text: file.text, analysed, facts: readFacts(root, analysed, file.path, model), root: allLazy ? undefined : root, tree: kept ? tree : undefined };
+    if (kept) keptTree = true;
+    return parsed;
   } finally {
-    tree.delete();
+    if (!keptTree) tree.delete();
   }
 }
 

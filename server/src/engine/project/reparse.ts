@@ -13,6 +13,7 @@ import { neutralise } from '../parse/neutralise';
 import { parseC } from '../parse/parser';
 import { child, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
 import { readFacts, type FunctionInfo } from './facts';
+import { pointAfter, pointAt } from './reparse-file';
 import { bodySkipper, isBinary, localMacroNames, type ParsedFile } from './project';
 
 const CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
@@ -57,9 +58,14 @@ export function reparseInPlace(prev: ParsedFile, text: string, model: Model): Pa
 
   const reuse = new Map<Syntax, FunctionInfo>();
   for (const info of prev.facts.functions) if (info.node !== fn) reuse.set(info.node, info);
+  // the tree-sitter tree, if kept, records the edit for the next incremental parse of the whole file
+  prev.tree?.edit({
+    startIndex: from, oldEndIndex: oldEnd, newEndIndex: oldEnd + delta,
+    startPosition: pointAt(lines, from), oldEndPosition: pointAt(lines, oldEnd), newEndPosition: pointAfter(pointAt(lines, from), analysed.slice(from, oldEnd + delta)),
+  });
   replaceSubtree(fn, only, delta);
   lines.reset(analysed);
-  return { path: prev.path, text, analysed, facts: readFacts(root, analysed, prev.path, model, reuse), root };
+  return { path: prev.path, text, analysed, facts: readFacts(root, analysed, prev.path, model, reuse), root, tree: prev.tree };
 }
 
 /** The top-level function definition whose extent contains [from, to], looking through conditionals. */
