@@ -142,6 +142,22 @@ function randomEdit(text: string, next: () => number): string {
   return text.slice(0, at) + PIECES[Math.floor(next() * PIECES.length)] + text.slice(at);
 }
 
+describe('files nobody has open', () => {
+  it('keep facts that point into no syntax tree, and are analysed as a fresh parse would be', () => {
+    const lazy = parseSource({ path: 'm.c', text: source + 'static int table[] = { 1, 2, 3 };\n' }, model, true) as ParsedFile;
+    expect(lazy.root).toBeUndefined();
+    const held = [...lazy.facts.functions.flatMap(f => [f.node, f.body]), ...[...lazy.facts.globals.values()].map(g => g.node)];
+    expect(held.length).toBeGreaterThan(6);
+    for (const n of held) expect([n.parent, n.children.length]).toEqual([undefined, 0]);
+    expect(lazy.facts.functions.map(f => [f.name, f.node.row, f.body.lazy])).toEqual([['make_buf', 1, true], ['use_buf', 9, true], ['unrelated', 18, true]]);
+    // a caller in an open file sees the wrapper's summary, its body parsed again from the text
+    const ws = new Workspace({ model });
+    ws.upsert('lib.c', source.replace(/static char \*\nmake_buf/, 'char *\nmake_buf'));
+    ws.upsert('user.c', '#include <Python.h>\nchar *make_buf(Py_ssize_t n);\nvoid f(void)\n{\n    char *b = make_buf(4);\n    free(b);\n}\n');
+    expect(ws.analyze(['user.c']).findings.map(f => `${f.file}:${f.range.startLine + 1}:${f.rule}`)).toEqual(['user.c:6:mixed-heap']);
+  });
+});
+
 describe('incremental analysis over random edits', () => {
   it('after every edit, equals a fresh analysis of the same texts', () => {
     const files = [...fixtureFiles('mixed-heap', 4), ...fixtureFiles('leak', 3), ...fixtureFiles('double-free', 3)];

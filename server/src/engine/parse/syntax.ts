@@ -190,6 +190,19 @@ function identifiersBelow(cursor: TreeCursor, text: string): Set<string> {
   }
 }
 
+/** A copy of `n` alone, without children or parent: its extent, positions and own properties. */
+export function detached(n: Syntax): Syntax {
+  const lines = linesOf(n);
+  if (!lines) return n;
+  const copy = new SyntaxNode(n.type, n.start, n.end, n.field, lines);
+  copy.op = n.op;
+  copy.text = n.text;
+  copy.broken = n.broken;
+  copy.lazy = n.lazy;
+  copy.names = n.names;
+  return copy;
+}
+
 /** The line index a node computes its positions with (shared by every node of one text). */
 export function linesOf(n: Syntax): LineIndex | undefined {
   return n instanceof SyntaxNode ? n.lines : undefined;

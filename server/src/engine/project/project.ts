@@ -17,6 +17,7 @@ import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
 import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
 import { declarationKey } from './declarations';
 import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType } from './facts';
+import { compactFacts } from './compact';
 import { memoOf, remember } from './memo';
 
 export interface ProjectOptions {
@@ -205,7 +206,9 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
     const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
     const root = toSyntax(tree, analysed, skip);
     const kept = keepTree && !allLazy;
-    const parsed = { path: file.path, text: file.text, analysed, facts: readFacts(root, analysed, file.path, model), root: allLazy ? undefined : root, tree: kept ? tree : undefined };
+    const facts = readFacts(root, analysed, file.path, model);
+    if (allLazy) compactFacts(facts); // nothing will look at this file's syntax: let it go
+    const parsed = { path: file.path, text: file.text, analysed, facts, root: allLazy ? undefined : root, tree: kept ? tree : undefined };
     if (kept) keptTree = true;
     return parsed;
   } finally {
