@@ -10,6 +10,7 @@ import { initParser, Workspace } from '../../server/src/engine';
 import { parseSource, type ParsedFile } from '../../server/src/engine/project/project';
 import { reparseInPlace } from '../../server/src/engine/project/reparse';
 import { reparseFile } from '../../server/src/engine/project/reparse-file';
+import { blankNumericTables } from '../../server/src/engine/parse/data-tables';
 import type { Syntax } from '../../server/src/engine/parse/syntax';
 import { modelFor } from '../../allocator-model/src';
 
@@ -150,6 +151,16 @@ describe('files nobody has open', () => {
     expect(held.length).toBeGreaterThan(6);
     for (const n of held) expect([n.parent, n.children.length]).toEqual([undefined, 0]);
     expect(lazy.facts.functions.map(f => [f.name, f.node.row, f.body.lazy])).toEqual([['make_buf', 1, true], ['use_buf', 9, true], ['unrelated', 18, true]]);
+    // tables of numbers are not even parsed, and the facts are those of a normal parse
+    const table = `static const unsigned char lexicon[] = {\n${Array.from({ length: 1500 }, (_, i) => `${i % 256}, 0x${(i % 16).toString(16)}U,${i % 40 ? '' : '\n'}`).join(' ')}\n};\n`;
+    const named = `static PyMethodDef methods[] = {\n${'    {"f", (PyCFunction)use_buf, METH_NOARGS, NULL},\n'.repeat(120)}    {NULL, NULL, 0, NULL}\n};\n`;
+    const big = source + table + named;
+    expect(blankNumericTables(big)).toHaveLength(big.length);
+    expect(blankNumericTables(big).split('\n').length).toBe(big.split('\n').length);
+    expect(blankNumericTables(big)).toContain('(PyCFunction)use_buf'); // identifiers: left alone
+    expect(blankNumericTables(big)).not.toContain('0xfU');
+    const everything = (p: ParsedFile) => JSON.stringify(p.facts, (k, v) => (k === 'node' || k === 'body' ? [v.type, v.start, v.end] : v instanceof Set || v instanceof Map ? [...v] : v));
+    expect(everything(parseSource({ path: 'm.c', text: big }, model, true) as ParsedFile)).toEqual(everything(parseSource({ path: 'm.c', text: big }, model) as ParsedFile));
     // a caller in an open file sees the wrapper's summary, its body parsed again from the text
     const ws = new Workspace({ model });
     ws.upsert('lib.c', source.replace(/static char \*\nmake_buf/, 'char *\nmake_buf'));

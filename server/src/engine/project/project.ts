@@ -8,6 +8,7 @@ import type { Model } from '../../../../allocator-model/src/model';
 import { analyzeFunction, type FlowContext } from '../flow/analyze';
 import type { FlowEvent } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
+import { blankNumericTables } from '../parse/data-tables';
 import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import { LineIndex, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
@@ -197,16 +198,18 @@ function seedPattern(model: Model): RegExp {
 export function parseSource(file: SourceFile, model: Model, allLazy = false, keepTree = false): ParsedFile | FileProblem {
   if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
   const analysed = neutralise(file.text, model);
-  const tree = parseC(analysed);
+  // the text parsed: for a file nobody looks at, without its tables of numbers (same offsets)
+  const parsedText = allLazy ? blankNumericTables(analysed) : analysed;
+  const tree = parseC(parsedText);
   let keptTree = false;
   try {
     const converts = bodySkipper(analysed, model);
     // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
     // the call graph must not depend on which files were asked about
     const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
-    const root = toSyntax(tree, analysed, skip);
+    const root = toSyntax(tree, parsedText, skip);
     const kept = keepTree && !allLazy;
-    const facts = readFacts(root, analysed, file.path, model);
+    const facts = readFacts(root, parsedText, file.path, model);
     if (allLazy) compactFacts(facts); // nothing will look at this file's syntax: let it go
     const parsed = { path: file.path, text: file.text, analysed, facts, root: allLazy ? undefined : root, tree: kept ? tree : undefined };
     if (kept) keptTree = true;
