@@ -25,8 +25,8 @@ export interface Syntax {
   broken?: boolean;
   /** A function body left unconverted: only its extent is known (see toSyntax's skipBody). */
   lazy?: boolean;
-  /** Of a lazy body skipped with 'names': the identifiers a conversion would have found in it. */
-  names?: Set<string>;
+  /** Of a lazy body skipped with 'names': the identifiers a conversion would have found in it, each once. */
+  names?: readonly string[];
   parent?: Syntax;
 }
 
@@ -36,17 +36,16 @@ export interface Syntax {
  */
 /** Line starts of a text, so positions are computed from offsets only when someone asks. */
 export class LineIndex {
-  private starts: number[] = [0];
-  constructor(text: string) {
-    this.reset(text);
-  }
+  /** Computed at the first question: most files of a workspace are never asked for a position. */
+  private starts: number[] | undefined;
+  constructor(private text: string) {}
   /** The text changed: every node sharing this index now answers for the new text. */
   reset(text: string): void {
-    this.starts = [0];
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    this.text = text;
+    this.starts = undefined;
   }
   line(offset: number): number {
-    const st = this.starts;
+    const st = this.starts ?? this.index();
     let lo = 0;
     let hi = st.length - 1;
     while (lo < hi) {
@@ -57,7 +56,15 @@ export class LineIndex {
     return lo;
   }
   column(offset: number): number {
-    return offset - this.starts[this.line(offset)];
+    const line = this.line(offset);
+    return offset - this.starts![line];
+  }
+  private index(): number[] {
+    const starts = [0];
+    const text = this.text;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    this.starts = starts;
+    return starts;
   }
 }
 
@@ -67,7 +74,7 @@ class SyntaxNode implements Syntax {
   text?: string;
   broken?: boolean;
   lazy?: boolean;
-  names?: Set<string>;
+  names?: readonly string[];
   parent?: Syntax;
   constructor(
     public type: string,
@@ -169,9 +176,9 @@ export function toSyntax(
  * Identifier texts in the subtree under the cursor, visiting what toSyntax would convert (named nodes,
  * comments left out). The cursor ends where it started.
  */
-function identifiersBelow(cursor: TreeCursor, text: string): Set<string> {
+function identifiersBelow(cursor: TreeCursor, text: string): string[] {
   const names = new Set<string>();
-  if (!cursor.gotoFirstChild()) return names;
+  if (!cursor.gotoFirstChild()) return [];
   let depth = 1;
   for (;;) {
     let descended = false;
@@ -185,7 +192,7 @@ function identifiersBelow(cursor: TreeCursor, text: string): Set<string> {
     if (descended) continue;
     while (!cursor.gotoNextSibling()) {
       cursor.gotoParent();
-      if (--depth === 0) return names;
+      if (--depth === 0) return [...names];
     }
   }
 }
