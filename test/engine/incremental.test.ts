@@ -166,6 +166,11 @@ describe('files nobody has open', () => {
     ws.upsert('lib.c', source.replace(/static char \*\nmake_buf/, 'char *\nmake_buf'));
     ws.upsert('user.c', '#include <Python.h>\nchar *make_buf(Py_ssize_t n);\nvoid f(void)\n{\n    char *b = make_buf(4);\n    free(b);\n}\n');
     expect(ws.analyze(['user.c']).findings.map(f => `${f.file}:${f.range.startLine + 1}:${f.rule}`)).toEqual(['user.c:6:mixed-heap']);
+    // the wrapper's body is given back after the analysis; its result stays and is reused as it is
+    const lib = (ws as unknown as { files: Map<string, { parsed: ParsedFile }> }).files.get('lib.c')!.parsed;
+    expect(lib.facts.functions.map(f => [f.name, f.body.lazy, f.body.children.length])).toEqual([['make_buf', true, 0], ['use_buf', true, 0], ['unrelated', true, 0]]);
+    const again = ws.analyze(['user.c']);
+    expect([again.stats.analysed, again.findings.map(f => `${f.file}:${f.range.startLine + 1}:${f.rule}`)]).toEqual([0, ['user.c:6:mixed-heap']]);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import type { Model } from '../../../allocator-model/src/model';
 import { analyzeParsed, parseSource, ProjectIndex, type ParsedFile, type ProjectResult } from './project/project';
+import { releaseBodies } from './project/compact';
 import { carryMemos } from './project/memo';
 import { reparseInPlace } from './project/reparse';
 import { reparseFile } from './project/reparse-file';
@@ -127,6 +128,7 @@ export class Workspace {
     const t1 = performance.now();
     this.index = ProjectIndex.carryOver(this.index, parsed, this.opts.model);
     const result = analyzeParsed(parsed, { ...this.opts, reportOnly: only }, this.index);
+    this.releaseBodies();
     result.problems.unshift(...problems.filter(p => !only || only.has(p.file)));
     result.stats.parseMs = t1 - t0;
     result.stats.analysisMs = performance.now() - t1;
@@ -149,7 +151,14 @@ export class Workspace {
     offset += col;
     const { parsed } = this.ensureParsed(new Set([path]));
     this.index = ProjectIndex.carryOver(this.index, parsed, this.opts.model);
-    return analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }, this.index).probe;
+    const probe = analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }, this.index).probe;
+    this.releaseBodies();
+    return probe;
+  }
+
+  /** Files nobody asked about give back the bodies the analysis converted (their results stay). */
+  private releaseBodies(): void {
+    for (const f of this.files.values()) if (f.parsed && !f.eager) releaseBodies(f.parsed.facts);
   }
 
   findingsFor(path: string): Finding[] {

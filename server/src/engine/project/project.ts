@@ -313,18 +313,24 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index 
       entry.summary.setsException = index.mentionsExceptionSetter(entry);
       continue;
     }
-    if (entry.info.body.lazy) index.materialize(entry);
-    const ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
+    let ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
     let result;
     const started = performance.now();
     // unchanged body and unchanged callee summaries: the last result still holds
-    const memoKey = index.memoKey(entry, ctx);
-    const memo = memoOf(entry.info);
+    let memoKey = index.memoKey(entry, ctx);
     const probing = opts.probe && opts.probe.file === entry.file.path && !entry.info.macro && opts.probe.offset >= entry.info.node.start && opts.probe.offset <= entry.info.node.end;
+    let memo = memoOf(entry.info);
+    // a body is converted only to be analysed: a result kept for a body given back (compact.ts) holds
+    if (entry.info.body.lazy && (probing || memo?.key !== memoKey)) {
+      index.materialize(entry);
+      ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
+      memoKey = index.memoKey(entry, ctx);
+      memo = memoOf(entry.info);
+    }
     if (probing) ctx.probe = opts.probe!.offset;
     try {
       const reuse = memo && memo.key === memoKey && !probing;
-      result = reuse ? memo.result : analyzeFunction(ctx);
+      result = reuse ? memo!.result : analyzeFunction(ctx);
       if (reuse) reused++;
       if (!probing) remember(entry.info, { key: memoKey, result });
       if (probing) probe = result.probe;
