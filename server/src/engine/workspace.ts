@@ -4,8 +4,22 @@
  * every file known. Callers never see parse trees.
  */
 import type { Model } from '../../../allocator-model/src/model';
-import { analyzeParsed, parseSource, type ParsedFile, type ProjectResult } from './project/project';
+import { analyzeParsed, parseSource, ProjectIndex, type ParsedFile, type ProjectResult } from './project/project';
+import { releaseBodies } from './project/compact';
+import { carryMemos } from './project/memo';
+import { reparseInPlace } from './project/reparse';
+import { reparseFile } from './project/reparse-file';
 import type { FileProblem, Finding, SeverityLevel } from './types';
+
+interface FileState {
+  text: string;
+  parsed?: ParsedFile;
+  problem?: FileProblem;
+  /** Parsed with every body that may matter converted (a file asked about), not just its top level. */
+  eager?: boolean;
+  /** The last full parse of an earlier text: an edit inside one function is parsed again from it. */
+  previous?: ParsedFile;
+}
 
 export interface WorkspaceOptions {
   model: Model;
@@ -14,8 +28,10 @@ export interface WorkspaceOptions {
 }
 
 export class Workspace {
-  private readonly files = new Map<string, { text: string; parsed?: ParsedFile; problem?: FileProblem; eager?: boolean }>();
+  private readonly files = new Map<string, FileState>();
   private opts: WorkspaceOptions;
+  /** The last analysis's index: the next one reuses it when only function bodies changed. */
+  private index: ProjectIndex | undefined;
 
   constructor(opts: WorkspaceOptions) {
     this.opts = opts;
@@ -23,7 +39,13 @@ export class Workspace {
 
   /** New model or severities: parse results stay valid only if the model is the same object. */
   configure(opts: WorkspaceOptions): void {
-    if (opts.model !== this.opts.model) for (const f of this.files.values()) f.parsed = f.problem = undefined;
+    if (opts.model !== this.opts.model) {
+      for (const f of this.files.values()) {
+        dropTree(f.parsed);
+        dropTree(f.previous);
+        f.parsed = f.problem = f.previous = undefined;
+      }
+    }
     this.opts = opts;
   }
 
@@ -31,10 +53,13 @@ export class Workspace {
   upsert(path: string, text: string): void {
     const old = this.files.get(path);
     if (old && old.text === text) return;
-    this.files.set(path, { text });
+    this.files.set(path, { text, previous: old?.parsed && old.eager ? old.parsed : old?.previous });
   }
 
   remove(path: string): void {
+    const f = this.files.get(path);
+    dropTree(f?.parsed);
+    dropTree(f?.previous);
     this.files.delete(path);
   }
 
@@ -60,12 +85,31 @@ export class Workspace {
     for (const [path, f] of this.files) {
       const wantEager = !eager || eager.has(path);
       if (f.parsed && wantEager && !f.eager) f.parsed = undefined;
+      // a file no longer asked about keeps its syntax, but not the tree-sitter tree (WASM memory)
+      if (!wantEager) dropTree(f.parsed);
+      const previous = f.previous;
+      f.previous = undefined;
+      if (!f.parsed && !f.problem && wantEager && previous) {
+        try {
+          // one function edited: parse it alone; otherwise re-parse the file from its last tree
+          f.parsed = reparseInPlace(previous, f.text, this.opts.model) ?? reparseFile(previous, f.text, this.opts.model);
+          if (f.parsed) f.eager = true;
+        } catch {
+          f.parsed = undefined; // parsed from scratch below, which reports what fails
+        }
+        if (f.parsed) carryMemos(previous, f.parsed); // functions parsed anew with unchanged text keep their results
+        else dropTree(previous);
+      }
       if (!f.parsed && !f.problem) {
         try {
-          const r = parseSource({ path, text: f.text }, this.opts.model, !wantEager);
+          const r = parseSource({ path, text: f.text }, this.opts.model, !wantEager, wantEager);
           f.eager = wantEager;
           if ('message' in r) f.problem = r;
-          else f.parsed = r;
+          else {
+            f.parsed = r;
+            // functions the edit did not touch keep their analysis results
+            if (previous) carryMemos(previous, r);
+          }
         } catch (err) {
           f.problem = { file: path, message: `could not be parsed: ${(err as Error).message}` };
         }
@@ -82,7 +126,9 @@ export class Workspace {
     const only = paths ? new Set(paths) : undefined;
     const { parsed, problems } = this.ensureParsed(only);
     const t1 = performance.now();
-    const result = analyzeParsed(parsed, { ...this.opts, reportOnly: only });
+    this.index = ProjectIndex.carryOver(this.index, parsed, this.opts.model);
+    const result = analyzeParsed(parsed, { ...this.opts, reportOnly: only }, this.index);
+    this.releaseBodies();
     result.problems.unshift(...problems.filter(p => !only || only.has(p.file)));
     result.stats.parseMs = t1 - t0;
     result.stats.analysisMs = performance.now() - t1;
@@ -104,10 +150,24 @@ export class Workspace {
     }
     offset += col;
     const { parsed } = this.ensureParsed(new Set([path]));
-    return analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }).probe;
+    this.index = ProjectIndex.carryOver(this.index, parsed, this.opts.model);
+    const probe = analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }, this.index).probe;
+    this.releaseBodies();
+    return probe;
+  }
+
+  /** Files nobody asked about give back the bodies the analysis converted (their results stay). */
+  private releaseBodies(): void {
+    for (const f of this.files.values()) if (f.parsed && !f.eager) releaseBodies(f.parsed.facts);
   }
 
   findingsFor(path: string): Finding[] {
     return this.analyze([path]).findings.filter(f => f.file === path);
   }
+}
+
+/** Frees the tree-sitter tree a parse kept (WASM memory is not collected with the objects). */
+function dropTree(p: ParsedFile | undefined): void {
+  p?.tree?.delete();
+  if (p) p.tree = undefined;
 }

@@ -92,7 +92,9 @@ function neutraliseTypeArgs(text: string, plan: Plan): string {
   const re = plan.typeRegex;
   if (!re) return text;
   re.lastIndex = 0;
-  let chars: string[] | undefined;
+  // positions to turn into '_', in increasing order (matches do not overlap once spliced): a big
+  // file has few of them, and splitting it into an array of characters cost more than the parse
+  const blanks: number[] = [];
   let m: RegExpExecArray | null;
   while ((m = re.exec(text))) {
     const index = plan.typeArgs.get(m[1])!;
@@ -113,8 +115,7 @@ function neutraliseTypeArgs(text: string, plan: Plan): string {
           const lead = raw.length - raw.trimStart().length;
           const body = raw.trim();
           if (/[^A-Za-z0-9_]/.test(body) && !/[()]/.test(body)) {
-            chars ??= text.split('');
-            for (let k = 0; k < body.length; k++) if (!/[A-Za-z0-9_]/.test(body[k])) chars[start + lead + k] = '_';
+            for (let k = 0; k < body.length; k++) if (!/[A-Za-z0-9_]/.test(body[k])) blanks.push(start + lead + k);
           }
           break;
         }
@@ -123,7 +124,17 @@ function neutraliseTypeArgs(text: string, plan: Plan): string {
       }
     }
   }
-  return chars ? chars.join('') : text;
+  if (!blanks.length) return text;
+  blanks.sort((a, b) => a - b);
+  const parts: string[] = [];
+  let from = 0;
+  for (const at of blanks) {
+    if (at < from) continue; // the same position twice
+    parts.push(text.slice(from, at), '_');
+    from = at + 1;
+  }
+  parts.push(text.slice(from));
+  return parts.join('');
 }
 
 export function neutralise(source: string, model: Model): string {

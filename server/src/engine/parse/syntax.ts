@@ -3,7 +3,7 @@
  * on these objects: crossing into WASM once per node is far cheaper than node.children on demand, and
  * the tree can be deleted straight after.
  */
-import type { Tree } from 'web-tree-sitter';
+import type { Tree, TreeCursor } from 'web-tree-sitter';
 
 export interface Syntax {
   type: string;
@@ -25,6 +25,8 @@ export interface Syntax {
   broken?: boolean;
   /** A function body left unconverted: only its extent is known (see toSyntax's skipBody). */
   lazy?: boolean;
+  /** Of a lazy body skipped with 'names': the identifiers a conversion would have found in it, each once. */
+  names?: readonly string[];
   parent?: Syntax;
 }
 
@@ -34,12 +36,16 @@ export interface Syntax {
  */
 /** Line starts of a text, so positions are computed from offsets only when someone asks. */
 export class LineIndex {
-  private readonly starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  /** Computed at the first question: most files of a workspace are never asked for a position. */
+  private starts: number[] | undefined;
+  constructor(private text: string) {}
+  /** The text changed: every node sharing this index now answers for the new text. */
+  reset(text: string): void {
+    this.text = text;
+    this.starts = undefined;
   }
   line(offset: number): number {
-    const st = this.starts;
+    const st = this.starts ?? this.index();
     let lo = 0;
     let hi = st.length - 1;
     while (lo < hi) {
@@ -50,7 +56,15 @@ export class LineIndex {
     return lo;
   }
   column(offset: number): number {
-    return offset - this.starts[this.line(offset)];
+    const line = this.line(offset);
+    return offset - this.starts![line];
+  }
+  private index(): number[] {
+    const starts = [0];
+    const text = this.text;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    this.starts = starts;
+    return starts;
   }
 }
 
@@ -60,13 +74,14 @@ class SyntaxNode implements Syntax {
   text?: string;
   broken?: boolean;
   lazy?: boolean;
+  names?: readonly string[];
   parent?: Syntax;
   constructor(
     public type: string,
     public start: number,
     public end: number,
     public field: string | null,
-    private readonly lines: LineIndex,
+    readonly lines: LineIndex,
   ) {}
   get row(): number {
     return this.lines.line(this.start);
@@ -82,10 +97,25 @@ class SyntaxNode implements Syntax {
   }
 }
 
-export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, end: number) => boolean): Syntax {
+/**
+ * `skipBody(start, end)`: true leaves the function body unconverted (`lazy`); 'names' does too but
+ * first collects the identifiers in it, exactly those a conversion would have found, so that what a
+ * function calls does not depend on whether its body happened to be converted.
+ * `place`: the tree was parsed from a piece of a larger text that starts at `offset`; nodes get offsets
+ * (and positions, through `lines`) in the larger text. `text` is always the piece that was parsed.
+ */
+export function toSyntax(
+  tree: Tree,
+  text: string,
+  skipBody?: (start: number, end: number) => boolean | 'names',
+  place?: { offset: number; lines: LineIndex },
+  /** An earlier conversion of the node of this type and extent, taken as it is instead of converting it again. */
+  reuse?: (type: string, start: number, end: number) => Syntax | undefined,
+): Syntax {
   const cursor = tree.walk();
-  const lines = new LineIndex(text);
-  const root: Syntax = new SyntaxNode(cursor.nodeType, cursor.startIndex, cursor.endIndex, null, lines);
+  const lines = place?.lines ?? new LineIndex(text);
+  const base = place?.offset ?? 0;
+  const root: Syntax = new SyntaxNode(cursor.nodeType, cursor.startIndex + base, cursor.endIndex + base, null, lines);
   const stack: Syntax[] = [root];
   if (cursor.gotoFirstChild()) {
     for (;;) {
@@ -93,15 +123,23 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
       const type = cursor.nodeType;
       let descended = false;
       if (cursor.nodeIsNamed) {
-        if (type !== 'comment') {
+        const kept = type !== 'comment' && reuse?.(type, cursor.startIndex + base, cursor.endIndex + base);
+        if (kept) {
+          kept.parent = parent;
+          kept.field = cursor.currentFieldName;
+          parent.children.push(kept);
+          if (kept.broken) markBroken(parent);
+        } else if (type !== 'comment') {
           const s = cursor.startIndex;
           const e = cursor.endIndex;
-          const node = new SyntaxNode(type, s, e, cursor.currentFieldName, lines);
+          const node = new SyntaxNode(type, s + base, e + base, cursor.currentFieldName, lines);
           node.parent = parent;
           parent.children.push(node);
           if (type === 'ERROR' || (s === e && cursor.nodeIsMissing)) markBroken(node);
-          if (skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s, e)) {
+          const skip = skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s + base, e + base);
+          if (skip) {
             node.lazy = true;
+            if (skip === 'names') node.names = identifiersBelow(cursor, text);
           } else if (cursor.gotoFirstChild()) {
             stack.push(node);
             descended = true;
@@ -122,7 +160,7 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
           return root;
         }
         const done = stack.pop()!;
-        if (done.children.length === 0 && done.end - done.start < 256) done.text = text.slice(done.start, done.end);
+        if (done.children.length === 0 && done.end - done.start < 256) done.text = text.slice(done.start - base, done.end - base);
         if (stack.length === 0) {
           cursor.delete();
           return root;
@@ -132,6 +170,84 @@ export function toSyntax(tree: Tree, text: string, skipBody?: (start: number, en
   }
   cursor.delete();
   return root;
+}
+
+/**
+ * Identifier texts in the subtree under the cursor, visiting what toSyntax would convert (named nodes,
+ * comments left out). The cursor ends where it started.
+ */
+function identifiersBelow(cursor: TreeCursor, text: string): string[] {
+  const names = new Set<string>();
+  if (!cursor.gotoFirstChild()) return [];
+  let depth = 1;
+  for (;;) {
+    let descended = false;
+    if (cursor.nodeIsNamed && cursor.nodeType !== 'comment') {
+      if (cursor.nodeType === 'identifier') names.add(text.slice(cursor.startIndex, cursor.endIndex));
+      else if (cursor.gotoFirstChild()) {
+        depth++;
+        descended = true;
+      }
+    }
+    if (descended) continue;
+    while (!cursor.gotoNextSibling()) {
+      cursor.gotoParent();
+      if (--depth === 0) return [...names];
+    }
+  }
+}
+
+/** A copy of `n` alone, without children or parent: its extent, positions and own properties. */
+export function detached(n: Syntax): Syntax {
+  const lines = linesOf(n);
+  if (!lines) return n;
+  const copy = new SyntaxNode(n.type, n.start, n.end, n.field, lines);
+  copy.op = n.op;
+  copy.text = n.text;
+  copy.broken = n.broken;
+  copy.lazy = n.lazy;
+  copy.names = n.names;
+  return copy;
+}
+
+/** The line index a node computes its positions with (shared by every node of one text). */
+export function linesOf(n: Syntax): LineIndex | undefined {
+  return n instanceof SyntaxNode ? n.lines : undefined;
+}
+
+/**
+ * Puts `fresh` where `old` was and moves everything after `old` by `delta` (the change in length), so
+ * the rest of the tree stays valid for the edited text without being converted again. The caller
+ * resets the shared line index to the new text.
+ */
+export function replaceSubtree(old: Syntax, fresh: Syntax, delta: number): void {
+  const parent = old.parent;
+  if (parent) parent.children[parent.children.indexOf(old)] = fresh;
+  fresh.parent = parent;
+  fresh.field = old.field;
+  if (delta === 0) return;
+  const ancestors = new Set<Syntax>();
+  let root = fresh;
+  while (root.parent) ancestors.add((root = root.parent));
+  const oldEnd = old.end;
+  const stack: Syntax[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (ancestors.has(n)) {
+      n.end += delta;
+      for (const c of n.children) stack.push(c);
+    } else if (n !== fresh && n.start >= oldEnd) shiftAll(n, delta);
+  }
+}
+
+function shiftAll(n: Syntax, delta: number): void {
+  const stack = [n];
+  while (stack.length) {
+    const cur = stack.pop()!;
+    cur.start += delta;
+    cur.end += delta;
+    for (const c of cur.children) stack.push(c);
+  }
 }
 
 function markBroken(node: Syntax | undefined): void {

@@ -25,8 +25,8 @@ export interface FunctionInfo {
   params: Param[];
   node: Syntax;
   body: Syntax;
-  /** Names called or referenced as identifiers in the body (relevance and call graph). */
-  mentions: Set<string>;
+  /** Names called or referenced as identifiers in the body (relevance and call graph), each once. */
+  mentions: readonly string[];
   broken: boolean;
   /** The body passes a PyArg format with an allocating unit (es, et). */
   allocatingFormat?: boolean;
@@ -122,17 +122,19 @@ export function readParams(fd: Syntax, source: string): Param[] {
   return out;
 }
 
-function collectMentions(body: Syntax, source: string): Set<string> {
+/** Distinct names in order of first appearance (the call graph's edge order follows it). */
+function collectMentions(body: Syntax, source: string): readonly string[] {
+  if (body.names) return body.names;
   const names = new Set<string>();
   if (body.lazy) {
     // an over-approximation is fine here: mentions only decide what may need analysis
     for (const m of source.slice(body.start, body.end).matchAll(/[A-Za-z_]\w*/g)) names.add(m[0]);
-    return names;
+  } else {
+    walk(body, n => {
+      if (n.type === 'identifier') names.add(textOf(n, source));
+    });
   }
-  walk(body, n => {
-    if (n.type === 'identifier') names.add(textOf(n, source));
-  });
-  return names;
+  return [...names]; // an array: a third of a Set's memory, and mentions are only ever iterated
 }
 
 /** Top-level items, looking through preprocessor conditionals and extern "C" blocks. */
@@ -146,7 +148,8 @@ function topLevel(root: Syntax, visit: (n: Syntax) => void): void {
 
 const TYPE_POSITIONS: Record<string, number> = { tp_dealloc: 4, tp_flags: 19, tp_free: 38 };
 
-export function readFacts(root: Syntax, source: string, file: string, model: Model): FileFacts {
+/** `reuse`: functions whose syntax (the function_definition node) is unchanged since an earlier read keep their info. */
+export function readFacts(root: Syntax, source: string, file: string, model: Model, reuse?: Map<Syntax, FunctionInfo>): FileFacts {
   const facts: FileFacts = {
     file, functions: [], globals: new Map(), structs: new Map(), typeObjects: [], pythonFacing: new Set(), macros: [], attributes: [],
   };
@@ -157,6 +160,12 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
   topLevel(root, n => {
     switch (n.type) {
       case 'function_definition': {
+        const known = reuse?.get(n);
+        if (known) {
+          facts.functions.push(known);
+          if (known.name.startsWith('PyInit_')) facts.pythonFacing.add(known.name);
+          return;
+        }
         const decl = child(n, 'declarator');
         const fd = functionDeclarator(decl);
         const body = child(n, 'body');

@@ -8,14 +8,18 @@ import type { Model } from '../../../../allocator-model/src/model';
 import { analyzeFunction, type FlowContext } from '../flow/analyze';
 import type { FlowEvent } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
+import { blankNumericTables } from '../parse/data-tables';
 import { neutralise } from '../parse/neutralise';
-import { parseC } from '../parse/parser';
-import { toSyntax, type Syntax } from '../parse/syntax';
+import { parseC, type Tree } from '../parse/parser';
+import { LineIndex, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
 import { fieldFamilyConflict, pathRules, releaseRules } from '../rules/catalog';
 import type { Rule, RuleContext, Verdict } from '../rules/rule';
 import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
 import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
+import { declarationKey } from './declarations';
 import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType } from './facts';
+import { compactFacts } from './compact';
+import { memoOf, remember } from './memo';
 
 export interface ProjectOptions {
   model: Model;
@@ -119,31 +123,37 @@ export interface ParsedFile {
   analysed: string;
   facts: FileFacts;
   lineStarts?: number[];
+  /** The whole tree, kept for files parsed with their bodies so that an edit can be re-parsed in place. */
+  root?: Syntax;
+  /**
+   * The tree-sitter tree `root` was converted from, kept (when asked) for an incremental re-parse of
+   * the whole file; edits applied in place are recorded on it. Its owner must delete() it.
+   */
+  tree?: Tree;
 }
 
 interface FnEntry {
   key: string;
   info: FunctionInfo;
   file: ParsedFile;
-  /** Text the function's syntax was parsed from, when it is not the file's (a materialised lazy body). */
-  source?: string;
   summary?: Summary;
   relevant: boolean;
+  /** Calls an allocator or deallocator itself (relevance starts here). */
+  seed?: boolean;
 }
 
 const DEFAULT_BUDGET = 20_000;
 /** HEAPLINT_SLOW=<ms>: name functions whose analysis takes longer (for profiling). Read once. */
 const SLOW_MS = Number(process.env.HEAPLINT_SLOW ?? 0) || 0;
 
-/** Text a lazily converted function was parsed from (it is not the file's text). */
-const materialisedSource = new WeakMap<FunctionInfo, string>();
-
-/** Macro pseudo-functions by file and definition text: an edit elsewhere in the file does not parse them again. */
-const macroCache = new Map<string, { info: FunctionInfo; text: string; analysed: string; facts: FileFacts }>();
+/**
+ * Macro pseudo-functions by file and definition text: an edit elsewhere in the file does not parse them
+ * again. Bodies that do not parse as a function are remembered as null, or they would be tried anew on
+ * every analysis.
+ */
+const macroCache = new Map<string, { info: FunctionInfo; text: string; analysed: string; facts: FileFacts } | null>();
 const MACRO_CACHE_LIMIT = 20_000;
 
-/** Per-function results kept with the function's syntax, reused while nothing they depend on changed. */
-const memos = new WeakMap<FunctionInfo, { key: string; result: ReturnType<typeof analyzeFunction> }>();
 
 const fingerprints = new WeakMap<Summary, string>();
 
@@ -158,7 +168,7 @@ function summaryFingerprint(s: Summary | undefined): string {
 }
 const SEED_KINDS = new Set(['alloc', 'realloc', 'free', 'result', 'out-alloc']);
 
-function isBinary(text: string): boolean {
+export function isBinary(text: string): boolean {
   const probe = text.slice(0, 8192);
   if (probe.includes('\u0000')) return true;
   let bad = 0;
@@ -185,25 +195,43 @@ function seedPattern(model: Model): RegExp {
  * `allLazy`: convert no function body now (a workspace file nobody looks at); bodies are parsed again,
  * one function at a time, only if an analysis needs them.
  */
-export function parseSource(file: SourceFile, model: Model, allLazy = false): ParsedFile | FileProblem {
+export function parseSource(file: SourceFile, model: Model, allLazy = false, keepTree = false): ParsedFile | FileProblem {
   if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
   const analysed = neutralise(file.text, model);
-  const tree = parseC(analysed);
+  // the text parsed: for a file nobody looks at, without its tables of numbers (same offsets)
+  const parsedText = allLazy ? blankNumericTables(analysed) : analysed;
+  const tree = parseC(parsedText);
+  let keptTree = false;
   try {
-    // bodies that call nothing of interest are converted only if a cross-file summary makes them matter
-    const seeds = seedPattern(model);
-    const localMacros = [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)].map(m => m[1]);
-    const macroRe = localMacros.length ? new RegExp(`\\b(?:${localMacros.join('|')})\\b`) : undefined;
-    const skip = (s: number, e: number) => {
-      if (allLazy) return true;
-      const body = analysed.slice(s, e);
-      return !seeds.test(body) && !(macroRe && macroRe.test(body));
-    };
-    const root = toSyntax(tree, analysed, skip);
-    return { path: file.path, text: file.text, analysed, facts: readFacts(root, analysed, file.path, model) };
+    const converts = bodySkipper(analysed, model);
+    // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
+    // the call graph must not depend on which files were asked about
+    const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
+    const root = toSyntax(tree, parsedText, skip);
+    const kept = keepTree && !allLazy;
+    const facts = readFacts(root, parsedText, file.path, model);
+    if (allLazy) compactFacts(facts); // nothing will look at this file's syntax: let it go
+    const parsed = { path: file.path, text: file.text, analysed, facts, root: allLazy ? undefined : root, tree: kept ? tree : undefined };
+    if (kept) keptTree = true;
+    return parsed;
   } finally {
-    tree.delete();
+    if (!keptTree) tree.delete();
   }
+}
+
+/** Names the file #defines: a body that uses one is converted at parse time like one that allocates. */
+export function localMacroNames(analysed: string): string[] {
+  return [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)].map(m => m[1]);
+}
+
+/** Bodies that call nothing of interest are converted only if a cross-file summary makes them matter. */
+export function bodySkipper(analysed: string, model: Model, localMacros = localMacroNames(analysed)): (start: number, end: number) => boolean {
+  const seeds = seedPattern(model);
+  const macroRe = localMacros.length ? new RegExp(`\\b(?:${localMacros.join('|')})\\b`) : undefined;
+  return (s, e) => {
+    const body = analysed.slice(s, e);
+    return !seeds.test(body) && !(macroRe && macroRe.test(body));
+  };
 }
 
 export function analyzeProject(files: SourceFile[], opts: ProjectOptions): ProjectResult {
@@ -239,9 +267,10 @@ function countLines(text: string): number {
   return n;
 }
 
-export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): ProjectResult {
+/** `index`: one carried over from an earlier analysis of nearly the same files (see ProjectIndex.carryOver). */
+export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index = new ProjectIndex(parsed, opts.model, opts.imports)): ProjectResult {
   const model = opts.model;
-  const index = new ProjectIndex(parsed, model, opts.imports);
+  index.forgetSummaries();
   const findings: Finding[] = [];
   const problems: FileProblem[] = [];
   const fieldAssigns: FieldAssign[] = [];
@@ -272,7 +301,7 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   for (const entry of index.order()) {
     if (needed && !needed.has(entry) && !entry.info.macro) {
       // outside the closure: reuse whatever was computed before (its field events still count)
-      const memo = memos.get(entry.info);
+      const memo = memoOf(entry.info);
       if (memo) {
         entry.summary = memo.result.summary;
         for (const e of memo.result.events) collectField(e, entry, memo.result.sites, false);
@@ -284,20 +313,26 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
       entry.summary.setsException = index.mentionsExceptionSetter(entry);
       continue;
     }
-    if (entry.info.body.lazy) index.materialize(entry);
-    const ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
+    let ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
     let result;
     const started = performance.now();
     // unchanged body and unchanged callee summaries: the last result still holds
-    const memoKey = index.memoKey(entry, ctx);
-    const memo = memos.get(entry.info);
+    let memoKey = index.memoKey(entry, ctx);
     const probing = opts.probe && opts.probe.file === entry.file.path && !entry.info.macro && opts.probe.offset >= entry.info.node.start && opts.probe.offset <= entry.info.node.end;
+    let memo = memoOf(entry.info);
+    // a body is converted only to be analysed: a result kept for a body given back (compact.ts) holds
+    if (entry.info.body.lazy && (probing || memo?.key !== memoKey)) {
+      index.materialize(entry);
+      ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
+      memoKey = index.memoKey(entry, ctx);
+      memo = memoOf(entry.info);
+    }
     if (probing) ctx.probe = opts.probe!.offset;
     try {
       const reuse = memo && memo.key === memoKey && !probing;
-      result = reuse ? memo.result : analyzeFunction(ctx);
+      result = reuse ? memo!.result : analyzeFunction(ctx);
       if (reuse) reused++;
-      if (!probing) memos.set(entry.info, { key: memoKey, result });
+      if (!probing) remember(entry.info, { key: memoKey, result });
       if (probing) probe = result.probe;
       const ms = performance.now() - started;
       if (SLOW_MS && ms > SLOW_MS) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
@@ -345,7 +380,9 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions): Proje
   }
 
   const unusedSuppressions: UnusedSuppression[] = [];
-  const deduped = applySuppressions(dedupe(findings), parsed, unusedSuppressions);
+  // findings exist only in reported files: the others' comments need not be read
+  const commented = opts.reportOnly ? parsed.filter(p => opts.reportOnly!.has(p.path)) : parsed;
+  const deduped = applySuppressions(dedupe(findings), commented, unusedSuppressions);
   deduped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
   return {
     findings: deduped, problems, unusedSuppressions, summaries, fieldAssigns, fieldReleases, probe,
@@ -476,8 +513,17 @@ function toFinding(rule: string, severity: SeverityLevel, v: Verdict, node: Synt
   };
 }
 
+interface ResolvedMention {
+  name: string;
+  callee?: FnEntry;
+  api?: Api;
+  seed: boolean;
+  setter: boolean;
+  gilRelease: boolean;
+}
+
 /** Everything the files declare, resolved by the scope rules of C (static functions per file). */
-class ProjectIndex {
+export class ProjectIndex {
   private readonly staticFns = new Map<string, Map<string, FnEntry>>();
   private readonly globalFns = new Map<string, FnEntry>();
   private readonly fileMacros = new Map<string, Map<string, FnEntry>>();
@@ -492,10 +538,14 @@ class ProjectIndex {
   private readonly deallocs = new Map<string, { typeName: string; gc: boolean }>();
   private readonly pythonFacing = new Set<string>();
   private readonly entries: FnEntry[] = [];
+  /** Each file's function entries in declaration order (macros not included). */
+  private readonly fileEntries = new Map<string, FnEntry[]>();
   readonly functionCount: number;
 
-  constructor(private readonly files: ParsedFile[], private readonly model: Model, private readonly imports?: Map<string, Summary>) {
+  constructor(private files: ParsedFile[], private readonly model: Model, private readonly imports?: Map<string, Summary>) {
     for (const f of files) {
+      const own: FnEntry[] = [];
+      this.fileEntries.set(f.path, own);
       for (const [k, v] of f.facts.structs) if (!this.structs.has(k) || this.structs.get(k)!.size < v.size) this.structs.set(k, v);
       this.globals.set(f.path, f.facts.globals);
       for (const t of f.facts.typeObjects) {
@@ -505,8 +555,9 @@ class ProjectIndex {
       for (const n of f.facts.pythonFacing) this.pythonFacing.add(n);
       for (const a of f.facts.attributes) this.addAttribute(a.fn, a.kind, a.family, a.dealloc, a.argIndex);
       for (const info of f.facts.functions) {
-        const entry: FnEntry = { key: info.isStatic ? `${f.path}#${info.name}` : info.name, info, file: f, relevant: false, source: materialisedSource.get(info) };
+        const entry: FnEntry = { key: info.isStatic ? `${f.path}#${info.name}` : info.name, info, file: f, relevant: false };
         this.entries.push(entry);
+        own.push(entry);
         if (info.isStatic) {
           if (!this.staticFns.has(f.path)) this.staticFns.set(f.path, new Map());
           this.staticFns.get(f.path)!.set(info.name, entry);
@@ -516,6 +567,63 @@ class ProjectIndex {
     this.functionCount = this.entries.length;
     this.readMacros();
     this.markRelevant();
+  }
+
+  /**
+   * The index for `files`, reusing `prev` when the files are the same ones in the same order and
+   * every file that changed declares exactly what it declared before (an edit inside function
+   * bodies): then only the changed functions' syntax is swapped in and their call edges resolved
+   * again. Anything else — a new or removed file, a changed signature, macro, struct or global —
+   * builds a new index, because name resolution may change everywhere.
+   */
+  static carryOver(prev: ProjectIndex | undefined, files: ParsedFile[], model: Model, imports?: Map<string, Summary>): ProjectIndex {
+    if (!prev || prev.model !== model || prev.imports !== imports || prev.files.length !== files.length) return new ProjectIndex(files, model, imports);
+    const changed: number[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const before = prev.files[i];
+      const now = files[i];
+      if (before === now) continue;
+      if (before.path !== now.path || declarationKey(before.facts) !== declarationKey(now.facts)) return new ProjectIndex(files, model, imports);
+      changed.push(i);
+    }
+    for (const i of changed) prev.replaceBodies(files[i]);
+    prev.files = files;
+    // bodies materialised by the last analysis mention names more precisely than the lazy ones did
+    let graphChanged = false;
+    for (const e of prev.entries) if (prev.resolvedFor.get(e) !== e.info) graphChanged = prev.resolveAgain(e) || graphChanged;
+    if (graphChanged) {
+      prev.markRelevant();
+      prev.ordered = undefined;
+    }
+    return prev;
+  }
+
+  /** Points the file's entries at its new syntax (their call edges are resolved again afterwards). */
+  private replaceBodies(file: ParsedFile): void {
+    const own = this.fileEntries.get(file.path)!;
+    file.facts.functions.forEach((info, i) => {
+      const entry = own[i];
+      entry.info = info;
+      entry.file = file;
+    });
+    this.globals.set(file.path, file.facts.globals);
+    this.exportedGlobals = undefined;
+  }
+
+  /** Call edges and seed status from the entry's current syntax. True when either changed. */
+  private resolveAgain(e: FnEntry): boolean {
+    const before = this.callees(e);
+    this.calleesOf.delete(e);
+    const now = this.callees(e);
+    const seed = this.isSeedEntry(e);
+    const changed = seed !== e.seed || now.length !== before.length || now.some((c, j) => c !== before[j]);
+    e.seed = seed;
+    return changed;
+  }
+
+  /** Summaries belong to one analysis: a carried-over index starts each one without them. */
+  forgetSummaries(): void {
+    for (const e of this.entries) e.summary = undefined;
   }
 
   private addAttribute(fn: string, kind: 'alloc' | 'free' | 'holds', family: string, dealloc: string | undefined, argIndex: number | undefined): void {
@@ -570,12 +678,12 @@ class ProjectIndex {
     for (const p of pseudo) {
       const cacheKey = `${p.file.path}\u0000${p.name}(${p.params.join(',')})${p.body}`;
       let cached = macroCache.get(cacheKey);
-      if (!cached) {
-        cached = this.parseMacro(p);
-        if (!cached) continue;
+      if (cached === undefined) {
+        cached = this.parseMacro(p) ?? null;
         if (macroCache.size >= MACRO_CACHE_LIMIT) macroCache.clear();
         macroCache.set(cacheKey, cached);
       }
+      if (!cached) continue;
       const { info, text, analysed, facts } = cached;
       const entry: FnEntry = { key: `${p.file.path}#m:${p.name}`, info, file: { path: p.file.path, text, analysed, facts }, relevant: false };
       this.entries.push(entry);
@@ -642,10 +750,13 @@ class ProjectIndex {
 
   /** Callees of each function, resolved once (the call graph every later pass walks). */
   private readonly calleesOf = new Map<FnEntry, FnEntry[]>();
+  /** The syntax each entry's callees were resolved from. */
+  private readonly resolvedFor = new Map<FnEntry, FunctionInfo>();
 
   callees(e: FnEntry): FnEntry[] {
     let list = this.calleesOf.get(e);
     if (!list) {
+      this.resolvedFor.set(e, e.info);
       list = [];
       for (const m of e.info.mentions) {
         const t = this.resolveFn(m, e.file.path);
@@ -656,21 +767,25 @@ class ProjectIndex {
     return list;
   }
 
+  private isSeedEntry(e: FnEntry): boolean {
+    for (const m of e.info.mentions) if (this.isSeed(m, e.file.path, e.info)) return true;
+    return false;
+  }
+
   /** Relevant: calls an allocator or a relevant function. One pass over callers from the seeds. */
   private markRelevant(): void {
     const callers = new Map<FnEntry, FnEntry[]>();
     const work: FnEntry[] = [];
     for (const e of this.entries) {
+      e.relevant = false;
       for (const c of this.callees(e)) {
         if (!callers.has(c)) callers.set(c, []);
         callers.get(c)!.push(e);
       }
-      for (const m of e.info.mentions) {
-        if (this.isSeed(m, e.file.path, e.info)) {
-          e.relevant = true;
-          work.push(e);
-          break;
-        }
+      e.seed ??= this.isSeedEntry(e);
+      if (e.seed) {
+        e.relevant = true;
+        work.push(e);
       }
     }
     while (work.length) {
@@ -696,49 +811,76 @@ class ProjectIndex {
     return out;
   }
 
+  /**
+   * The entry's mentions that name something — a project function, an API, a seed, an exception
+   * setter — resolved once per syntax: every analysis asks this of every function in the closure,
+   * and most mentions are locals and types. Sorted, as the memo key lists them. With imports (the
+   * CLI's workers) every unresolved name stays, since imports are looked up at each use.
+   */
+  private resolvedMentions(e: FnEntry): ResolvedMention[] {
+    const cached = this.resolved.get(e);
+    if (cached && cached.info === e.info) return cached.list;
+    const list: ResolvedMention[] = [];
+    for (const name of [...e.info.mentions].sort()) {
+      const callee = this.resolveFn(name, e.file.path);
+      const api = this.api(name, e.file.path);
+      const seed = this.isSeed(name, e.file.path, e.info);
+      const setter = this.model.exceptionSetters.test(name) || this.model.exceptionSetterHint.test(name);
+      const gilRelease = name.startsWith('__HL_R') || api?.kind === 'gil-release';
+      if (callee || api || seed || setter || gilRelease || this.imports) list.push({ name, callee, api, seed, setter, gilRelease });
+    }
+    this.resolved.set(e, { info: e.info, list });
+    return list;
+  }
+
+  private readonly resolved = new Map<FnEntry, { info: FunctionInfo; list: ResolvedMention[] }>();
+
   memoKey(e: FnEntry, ctx: FlowContext): string {
     const parts: string[] = [String(ctx.errorReturn), JSON.stringify(ctx.deallocOf ?? null), String(ctx.budget)];
-    for (const m of [...e.info.mentions].sort()) {
-      const callee = this.resolveFn(m, e.file.path);
+    for (const { name: m, callee, api } of this.resolvedMentions(e)) {
       const s = callee ? (callee === e ? undefined : callee.summary) : this.imports?.get(m);
       if (s) parts.push(`${m}:${summaryFingerprint(s)}`);
-      const api = this.api(m, e.file.path);
+      // a relevant callee not analysed yet (same call cycle) reads as unknown, an irrelevant one as absent
+      else if (callee && callee !== e && callee.relevant) parts.push(`${m}:?`);
       if (api) parts.push(`${m}@${api.kind}/${api.family ?? ''}`);
     }
     return parts.join('\n');
   }
 
-  /** Converts a body skipped at parse time: the function alone is parsed again, at its own offsets. */
+  /**
+   * Converts a body skipped at parse time: the function alone is parsed again, its nodes placed at the
+   * file's offsets, and it takes the lazy node's place in the file's tree, so later analyses (and their
+   * memos) reuse this syntax and an edit elsewhere moves it along with the rest.
+   */
   materialize(e: FnEntry): void {
     const text = e.file.analysed;
-    const { start, end, row, col } = e.info.node;
-    // the function alone, shifted to its own line and column so positions stay true (offsets do not)
-    const padded = '\n'.repeat(row) + ' '.repeat(col) + text.slice(start, end);
-    const tree = parseC(padded);
+    const { start, end } = e.info.node;
+    const piece = text.slice(start, end);
+    const tree = parseC(piece);
     let root: Syntax;
     try {
-      root = toSyntax(tree, padded);
+      root = toSyntax(tree, piece, undefined, { offset: start, lines: linesOf(e.info.node) ?? new LineIndex(text) });
     } finally {
       tree.delete();
     }
-    const facts = readFacts(root, padded, e.file.path, this.model);
+    const facts = readFacts(root, text, e.file.path, this.model);
     const fresh = facts.functions.find(f => f.name === e.info.name);
     if (fresh) {
-      const info = { ...fresh, isStatic: e.info.isStatic };
-      // keep it with the file, so later analyses (and their memos) reuse this syntax
+      // The call graph stays the one of the file's parse (its mentions), as in an analysis where the
+      // body was never converted: what an analysis finds must not depend on what earlier ones converted.
+      const info = { ...fresh, isStatic: e.info.isStatic, mentions: e.info.mentions };
+      if (fresh.node.start === start && fresh.node.end === end) replaceSubtree(e.info.node, fresh.node, 0);
       const list = e.file.facts.functions;
       const i = list.indexOf(e.info);
       if (i >= 0) list[i] = info;
-      materialisedSource.set(info, padded);
       e.info = info;
-      e.source = padded;
     }
   }
 
   mentionsExceptionSetter(e: FnEntry): boolean {
-    for (const m of e.info.mentions) {
-      if (this.model.exceptionSetters.test(m) || this.model.exceptionSetterHint.test(m)) return true;
-      if ((this.resolveFn(m, e.file.path)?.summary ?? this.imports?.get(m))?.setsException) return true;
+    for (const { name: m, callee, setter } of this.resolvedMentions(e)) {
+      if (setter) return true;
+      if ((callee?.summary ?? this.imports?.get(m))?.setsException) return true;
     }
     return false;
   }
@@ -747,12 +889,9 @@ class ProjectIndex {
   needsAnalysis(e: FnEntry): boolean {
     let gil = false;
     let gilCallee = false;
-    for (const m of e.info.mentions) {
-      if (this.isSeed(m, e.file.path, e.info)) return true;
-      if (m.startsWith('__HL_R')) gil = true;
-      const api = this.api(m, e.file.path);
-      if (api?.kind === 'gil-release') gil = true;
-      const callee = this.resolveFn(m, e.file.path);
+    for (const { name: m, callee, seed, gilRelease } of this.resolvedMentions(e)) {
+      if (seed) return true;
+      if (gilRelease) gil = true;
       const summary = callee ? (callee !== e ? callee.summary : undefined) : this.imports?.get(m);
       if (summaryMatters(summary)) return true;
       if (summary?.requiresGil) gilCallee = true;
@@ -760,8 +899,15 @@ class ProjectIndex {
     return gil && gilCallee;
   }
 
+  private ordered: FnEntry[] | undefined;
+
   /** Relevant functions, callees before callers (Tarjan's SCCs in reverse topological order). */
   order(): FnEntry[] {
+    this.ordered ??= this.computeOrder();
+    return this.ordered;
+  }
+
+  private computeOrder(): FnEntry[] {
     const rel = this.entries.filter(e => e.relevant);
     const idx = new Map<FnEntry, number>();
     const low = new Map<FnEntry, number>();
@@ -769,14 +915,7 @@ class ProjectIndex {
     const stack: FnEntry[] = [];
     const out: FnEntry[] = [];
     let counter = 0;
-    const succ = (e: FnEntry): FnEntry[] => {
-      const r: FnEntry[] = [];
-      for (const m of e.info.mentions) {
-        const t = this.resolveFn(m, e.file.path);
-        if (t && t.relevant && t !== e) r.push(t);
-      }
-      return r;
-    };
+    const succ = (e: FnEntry): FnEntry[] => this.callees(e).filter(t => t.relevant);
     for (const root of rel) {
       if (idx.has(root)) continue;
       const work: { e: FnEntry; it: FnEntry[]; i: number }[] = [];
@@ -822,7 +961,7 @@ class ProjectIndex {
     const intReturn = ret.pointers === 0 && /^(int|long|Py_ssize_t)$/.test(ret.base);
     const facing = this.pythonFacing.has(info.name);
     return {
-      source: entry.source ?? entry.file.analysed,
+      source: entry.file.analysed,
       model: this.model,
       fn: info,
       api: name => this.api(name, file),
