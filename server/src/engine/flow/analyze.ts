@@ -743,8 +743,9 @@ class FunctionAnalysis {
       truth = !truth;
     }
     if (e.type === 'binary_expression' && (e.op === '==' || e.op === '!=')) {
-      const l = child(e, 'left')!;
-      const r = child(e, 'right')!;
+      const l = child(e, 'left');
+      const r = child(e, 'right');
+      if (!l || !r) return v;
       const [subject, other] = text(l) === text(arm) ? [l, r] : text(r) === text(arm) ? [r, l] : [undefined, undefined];
       if (!subject || !other) return v;
       const equal = (e.op === '==') === truth;
@@ -774,12 +775,15 @@ class FunctionAnalysis {
   /** `ms.temparray` where `ms` is a local struct and `temparray` an array member: stack (or static) storage. */
   private memberArray(n: Syntax): Val | undefined {
     if (n.op !== '.') return undefined;
-    const base = unwrapParens(child(n, 'argument')!);
+    const arg = child(n, 'argument');
+    const fieldNode = child(n, 'field');
+    if (!arg || !fieldNode) return undefined;
+    const base = unwrapParens(arg);
     if (base.type !== 'identifier') return undefined;
     const name = textOf(base, this.src);
     const local = this.locals.get(name);
     if (!local || local.pointers > 0 || local.array) return undefined;
-    const field = textOf(child(n, 'field')!, this.src);
+    const field = textOf(fieldNode, this.src);
     if (!this.ctx.structFields(local.base)?.get(field)?.array) return undefined;
     return [`${local.isStatic ? 't' : 's'}${name}.${field}`];
   }
@@ -1072,8 +1076,9 @@ class FunctionAnalysis {
   private outPointer(arg: Syntax | undefined, v: Val): Val {
     const e = arg && unwrap(arg);
     if (e?.type !== 'pointer_expression' || e.op !== '&') return v;
-    const slot = unwrapParens(child(e, 'argument')!);
-    if (slot.type !== 'subscript_expression') return v;
+    const inner = child(e, 'argument');
+    const slot = inner && unwrapParens(inner);
+    if (slot?.type !== 'subscript_expression') return v;
     const saved = this.events.length;
     const p = this.places(slot);
     this.events.length = saved;
@@ -1764,11 +1769,13 @@ class FunctionAnalysis {
     // `x != y` and `x == y` are one fact with opposite values
     let atom = isPure(e) ? conditionKey(e, this.src) : undefined;
     // `x != y` / `x == y`, `x >= y` / `x < y` and `x > y` / `x <= y` are one fact each, with opposite values
-    const opposite = e.type === 'binary_expression' ? OPPOSITE[e.op ?? ''] : undefined;
+    const left = child(e, 'left');
+    const right = child(e, 'right');
+    const opposite = e.type === 'binary_expression' && left && right ? OPPOSITE[e.op ?? ''] : undefined;
     const negated = !!atom && !!opposite;
     if (atom && opposite) {
       const side = (x: Syntax) => this.src.slice(x.start, x.end).replace(/\s+/g, '');
-      atom = { ...atom, key: `${side(child(e, 'left')!)}${opposite}${side(child(e, 'right')!)}` };
+      atom = { ...atom, key: `${side(left!)}${opposite}${side(right!)}` };
     }
     const out: [number, State][] = [];
     const copies = [st, new State(st)];
