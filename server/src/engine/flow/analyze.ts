@@ -316,13 +316,20 @@ class FunctionAnalysis {
   }
 
   /** Names assigned by the nodes of the natural loop of back edge tail -> head. */
+  /** CFG nodes inside some loop (between a loop head and one of its back edges). */
+  private readonly inLoop = new Set<number>();
+  /** The node being transferred. */
+  private curNode = -1;
+
   private collectLoopAssignments(cfg: Cfg, head: number, tail: number, into: Set<string>): void {
+    this.inLoop.add(head);
     const seen = new Set<number>([head]);
     const stack = [tail];
     while (stack.length) {
       const id = stack.pop()!;
       if (seen.has(id)) continue;
       seen.add(id);
+      this.inLoop.add(id);
       const ins = cfg.nodes[id].instr;
       const n = ins.op === 'eval' || ins.op === 'decl' ? ins.n : ins.op === 'assign' ? ins.lhs : ins.op === 'branch' ? ins.cond : undefined;
       if (n) {
@@ -508,6 +515,7 @@ class FunctionAnalysis {
 
   private transfer(node: CfgNode, st: State): [number, State][] {
     this.cur = st;
+    this.curNode = node.id;
     const ins = node.instr;
     switch (ins.op) {
       case 'entry':
@@ -1182,9 +1190,12 @@ class FunctionAnalysis {
   private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean, weak: boolean, silent = false): void {
     const site = this.site(at);
     const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || t[0] === 'k' || t[0] === 'z'));
-    // an element read from an array slot stands for every element of it, and a field reached through
-    // a pointer of unknown value (`T<type>.<field>`) for that field of every object of the type
-    const ambiguous = weak || heap.length > 1 || (heap.length === 1 && v.includes('u')) || heap.some(t => (t[0] === 'f' && (t.includes('->[]') || t[1] === 'T')) || this.objs.get(t)?.many);
+    // an element read from an array slot stands for every element of it, and inside a loop a field
+    // reached through a pointer of unknown value (`T<type>.<field>`) for that field of every object the
+    // pointer visits
+    const visiting = this.inLoop.has(this.curNode);
+    const ambiguous = weak || heap.length > 1 || (heap.length === 1 && v.includes('u')) ||
+      heap.some(t => (t[0] === 'f' && (t.includes('->[]') || (visiting && t[1] === 'T'))) || this.objs.get(t)?.many);
     for (const t of heap) {
       const c = t[0];
       let released: Released | undefined;
