@@ -34,6 +34,8 @@ const REFINEMENTS = [
   { disjuncts: 64, budget: 2, nextIfUnder: 25_000 },
   { disjuncts: 256, budget: 2, nextIfUnder: 0 },
 ];
+const REFINE_GROWTH = 12;
+const REFINE_MIN_BUDGET = 5_000;
 /** HEAPLINT_TRACE=<line>: print the states reaching that line (for triaging a finding). Read once. */
 const TRACE_LINE = Number(process.env.HEAPLINT_TRACE ?? 0) || 0;
 const MAX_PATH_DEPTH = 3;
@@ -99,7 +101,10 @@ export function analyzeFunction(ctx: FlowContext): FlowResult {
   let cheap = true;
   for (const step of REFINEMENTS) {
     if (!cheap || result.aborted || !analysis.limitHit || !result.events.some(suspicious)) break;
-    const next = new FunctionAnalysis({ ...ctx, budget: ctx.budget * step.budget }, step.disjuncts);
+    // a wider analysis rarely needs more than a dozen times the steps of the narrower one; one that does
+    // is a function whose paths do not converge, and giving up early spares the time
+    const budget = Math.min(ctx.budget * step.budget, Math.max(REFINE_MIN_BUDGET, analysis.steps * REFINE_GROWTH));
+    const next = new FunctionAnalysis({ ...ctx, budget }, step.disjuncts);
     const refined = next.run();
     if (refined.aborted) break;
     analysis = next;
