@@ -895,7 +895,7 @@ class FunctionAnalysis {
     const locs: string[] = [];
     let unknown = false;
     for (const t of base) {
-      if (t === 'n' || t[0] === 'c' || t === 'l' || t[0] === 'k' || t[0] === 'z') continue;
+      if (t === 'n' || t[0] === 'c' || t === 'l' || isToken(t)) continue;
       if (t === 'u') {
         unknown = true;
         continue;
@@ -1060,7 +1060,7 @@ class FunctionAnalysis {
     const local = this.locals.get(name);
     if (!local || local.pointers > 0 || local.array) return true;
     // flags and status codes (constants, success tokens) steer later branches; computed integers do not
-    return v.length > 0 && v.every(t => t[0] === 'k' || t[0] === 'z' || t === 'e' || t[0] === 'c' || t === 'n' || t[0] === 'o');
+    return v.length > 0 && v.every(t => isToken(t) || t === 'e' || t[0] === 'c' || t === 'n' || t[0] === 'o');
   }
 
   private invalidate(name: string): void {
@@ -1194,7 +1194,7 @@ class FunctionAnalysis {
    */
   private release(v: Val, api: string, family: string, at: Syntax, via: string[], resize: boolean, weak: boolean, silent = false): void {
     const site = this.site(at);
-    const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || t[0] === 'k' || t[0] === 'z'));
+    const heap = v.filter(t => !(t === 'n' || t === 'u' || t[0] === 'c' || t[0] === 'q' || isToken(t)));
     // an element read from an array slot stands for every element of it, and inside a loop a field
     // reached through a pointer of unknown value (`T<type>.<field>`) for that field of every object the
     // pointer visits
@@ -1582,7 +1582,7 @@ class FunctionAnalysis {
     for (const o of sum.outAllocs) {
       const arg = vals[o.param];
       if (!arg) continue;
-      const tok = o.success === 'zero' ? `z${n.start}` : o.success === 'truthy' ? `k${n.start}` : undefined;
+      const tok = o.success === 'zero' ? `z${n.start}` : o.success === 'truthy' ? `k${n.start}` : o.success === 'nonneg' ? `w${n.start}` : undefined;
       const t = this.newObj(`${this.site(n)}_${o.param}`, n, { ...o.alloc, via: [name, ...o.alloc.via] }, tok);
       if (o.alloc.retained) this.cur.setBits(t, ESCAPED);
       this.writeThrough(this.outPointer(argNodes[o.param], arg), [t]);
@@ -1850,10 +1850,11 @@ class FunctionAnalysis {
   private refine(subject: Syntax, v: Val, o: Outcome): boolean {
     const st = this.cur;
     // calls that allocate through out-parameters report success by their return value
-    if (o.zero !== undefined) {
+    if (o.zero !== undefined || o.negative !== undefined) {
       for (const t of v) {
-        if (t[0] !== 'k' && t[0] !== 'z') continue;
-        const failed = t[0] === 'k' ? o.zero : !o.zero;
+        if (!isToken(t)) continue;
+        const failed = t[0] === 'k' ? o.zero : t[0] === 'z' ? (o.zero === undefined ? undefined : !o.zero) : o.negative;
+        if (failed === undefined) continue;
         for (const [obj, info] of this.objs) {
           if (info.token !== t || !st.status.has(obj)) continue;
           if (failed) st.setBits(obj, ABSENT, LIVE);
@@ -1874,7 +1875,7 @@ class FunctionAnalysis {
       for (const loc of locs) st.setVar(loc, nonNull);
       return true;
     }
-    if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrqkz'.includes(t[0]))) return false;
+    if (!v.some(t => t === 'n' || t === 'u' || 'opfgbrqkzw'.includes(t[0]))) return false;
     // a block already known to be non-NULL cannot be NULL now
     if (v.every(t => t[0] === 'o' && (st.bits(t) & (NONNULL | LIVE)) === (NONNULL | LIVE))) return false;
     for (const t of v) {
@@ -1961,7 +1962,10 @@ class FunctionAnalysis {
   private readonly outReturns = new Map<number, { written: Set<string>; notWritten: Set<string> }>();
 
   private noteOutParams(st: State, ret: Val): void {
-    const rv = ret.length === 1 ? ret[0] : '?';
+    // several values that cannot be negative (counts, fields, parameters) read as one unknown count
+    const count = (t: string) => t === 'u' || t === 'n' || /^c\d/.test(t) || 'fpg'.includes(t[0]);
+    // (no value at all is a computed integer: `return j / 2;`)
+    const rv = ret.length === 1 ? ret[0] : ret.every(count) ? 'u' : '?';
     this.ctx.fn.params.forEach((_, i) => {
       const v = st.vars.get(`p${i}->*`) ?? [];
       // written: a fresh block, or any other non-NULL pointer (`*out = p`, handing back the input),
@@ -1972,13 +1976,13 @@ class FunctionAnalysis {
       if (!this.outReturns.has(i)) this.outReturns.set(i, { written: new Set(), notWritten: new Set() });
       const rec = this.outReturns.get(i)!;
       // `return callee(..., out)`: the callee's own success result tells whether it wrote the block
-      const passedOn = written && (rv[0] === 'k' || rv[0] === 'z') && v.every(t => !this.objs.has(t) || this.objs.get(t)!.token === rv);
+      const passedOn = written && isToken(rv) && v.every(t => !this.objs.has(t) || this.objs.get(t)!.token === rv);
       (written ? rec.written : rec.notWritten).add(passedOn ? `tok${rv[0]}` : rv[0] === 'o' || rv[0] === 'r' || rv[0] === 'b' ? 'obj' : rv);
     });
   }
 
   /** How a caller tells that an out-parameter was written: by a zero or by a truthy result. */
-  private outSuccess(i: number): 'zero' | 'truthy' | undefined {
+  private outSuccess(i: number): 'zero' | 'truthy' | 'nonneg' | undefined {
     const rec = this.outReturns.get(i);
     if (!rec) return undefined;
     const failing = [...rec.notWritten];
@@ -1989,6 +1993,8 @@ class FunctionAnalysis {
     const failingZero = failing.filter(v => v !== 'u');
     if (failingZero.every(v => /^c-\d+$/.test(v)) && (failingZero.length > 0 || failing.length === 0) && ok.every(v => v === 'n' || v === 'tokz') && shown('tokz')) return 'zero';
     if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v) || v === 'tokk') && shown('tokk')) return 'truthy';
+    // a count on success, -1 on failure (`n = flatten(obj, &xy); if (n < 0) …`)
+    if (failingZero.length > 0 && failingZero.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'u' || v === 'n' || /^c\d/.test(v) || /^[fpg]/.test(v) || v === 'tokw' || v === 'tokz')) return 'nonneg';
     return undefined;
   }
 
@@ -2000,6 +2006,9 @@ class FunctionAnalysis {
       r.always = (r.always ?? true) && !!(bits & FREED) && !(bits & (LIVE | MAYFREED));
     }
     const kept = this.reachable(st, false);
+    // a computed integer (`return j / 2;`) has no value the analysis tracks: callers must not read the
+    // other returns as the only ones
+    if (st.ret && st.ret.length === 0 && st.retSite >= 0 && !sum.returns.some(r => r.kind === 'other')) sum.returns.push({ kind: 'other' });
     for (const t of st.ret ?? []) {
       const c = t[0];
       if (c === 'o') {
@@ -2052,7 +2061,9 @@ class FunctionAnalysis {
         }
         if (known < 0) {
           const retained = st.bits(t) & ESCAPED || [...st.vars].some(([loc, v]) => loc !== `p${i}->*` && v.includes(t) && this.locReachable(loc, kept));
-          sum.outAllocs.push({ param: i, alloc: retained ? { ...info.alloc, retained: true } : info.alloc, success: this.outSuccess(i) });
+          // as for returned blocks: a NULL left in *out carries an exception if the helper sets one on failure
+          const alloc = { ...info.alloc, setsException: info.alloc.setsException || (sum.setsException && !this.nullWithoutException) };
+          sum.outAllocs.push({ param: i, alloc: retained ? { ...alloc, retained: true } : alloc, success: this.outSuccess(i) });
         }
       }
       if (this.ctx.fn.macro) {
@@ -2270,25 +2281,34 @@ interface Outcome {
   nullness?: 'null' | 'nonnull';
   /** For status results (0 / -1 / truthy): whether the value is zero (success for zero-on-success calls). */
   zero?: boolean;
+  /** For counts (-1 on failure): whether the value is negative. */
+  negative?: boolean;
+}
+
+/** Success tokens of calls that allocate through out-parameters: k truthy, z zero, w non-negative means success. */
+function isToken(t: string): boolean {
+  const c = t.charCodeAt(0);
+  return c === 107 /* k */ || c === 122 /* z */ || c === 119 /* w */;
 }
 
 /** What a comparison of the subject with a literal tells on the side where it evaluates to `value`. */
 function outcome(op: string, literal: number | undefined, value: boolean): Outcome {
-  if (op === 'truthy') return value ? { nullness: 'nonnull', zero: false } : { nullness: 'null', zero: true };
+  if (op === 'truthy') return value ? { nullness: 'nonnull', zero: false } : { nullness: 'null', zero: true, negative: false };
   if (literal === 0) {
     switch (op) {
-      case '==': return value ? { nullness: 'null', zero: true } : { nullness: 'nonnull', zero: false };
-      case '!=': return value ? { nullness: 'nonnull', zero: false } : { nullness: 'null', zero: true };
-      case '<': return { zero: !value };
-      case '>=': return { zero: value };
-      case '>': return { zero: !value };
-      case '<=': return { zero: value };
+      case '==': return value ? { nullness: 'null', zero: true, negative: false } : { nullness: 'nonnull', zero: false };
+      case '!=': return value ? { nullness: 'nonnull', zero: false } : { nullness: 'null', zero: true, negative: false };
+      case '<': return { zero: !value, negative: value };
+      case '>=': return { zero: value, negative: !value };
+      case '>': return value ? { zero: false, negative: false } : { zero: !value };
+      case '<=': return value ? { zero: value } : { zero: false, negative: false };
     }
   }
   if (literal !== undefined && literal < 0) {
-    if (op === '==') return { zero: !value };
-    if (op === '!=') return { zero: value };
+    if (op === '==') return value ? { zero: false, negative: true } : { zero: true };
+    if (op === '!=') return value ? { zero: true } : { zero: false, negative: true };
   }
+  if (literal !== undefined && literal > 0 && (op === '==' || op === '>' || op === '>=') && value) return { zero: false, negative: false };
   return {};
 }
 

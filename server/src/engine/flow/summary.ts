@@ -44,7 +44,8 @@ export interface Summary {
   returns: ReturnFact[];
   releases: ReleaseFact[];
   /** *param = fresh block (out-parameter allocation). */
-  outAllocs: { param: number; alloc: AllocFact; success?: 'zero' | 'truthy' }[];
+  /** success: how the result tells the block was written — 0, a true value, or any non-negative value (a count). */
+  outAllocs: { param: number; alloc: AllocFact; success?: 'zero' | 'truthy' | 'nonneg' }[];
   /** By-name macro parameters assigned NULL or a fresh block. */
   paramAssigns: { param: number; value: 'null' | AllocFact }[];
   /** Parameters whose block a realloc takes over (`return PyMem_Realloc(p, n)`): gone where the result is not NULL. */
