@@ -545,6 +545,7 @@ class FunctionAnalysis {
         return this.branch(ins.cond, st);
       case 'return': {
         const v: Val = ins.value ? this.eval(ins.value) : ['u'];
+        if (ins.value) this.handStructOut(ins.value);
         this.site(ins.at);
         if (this.reporting && !ins.implicit) this.checkNoMem(st, v, ins.at);
         st.ret = v;
@@ -1108,6 +1109,17 @@ class FunctionAnalysis {
   }
 
   // ---------------------------------------------------------------- block states
+
+  /** `return block;` of a local struct: the blocks its members hold go to the caller. */
+  private handStructOut(value: Syntax): void {
+    const e = unwrapParens(value);
+    if (e.type !== 'identifier') return;
+    const name = textOf(e, this.src);
+    const local = this.locals.get(name);
+    if (!local || local.pointers > 0 || local.array) return;
+    const prefix = `v:${name}.`;
+    for (const [loc, v] of this.cur.vars) if (loc.startsWith(prefix)) this.markEscaped(v);
+  }
 
   /** `consumes`: what the allocating call takes over (a realloc's argument), not lost by running it again. */
   private newObj(id: string, site: Syntax, alloc: AllocFact, token?: string, consumes?: Val): string {
@@ -1992,7 +2004,8 @@ class FunctionAnalysis {
     // a failure passed on from elsewhere (`return status;` after testing it) is unknown but not a success
     const failingZero = failing.filter(v => v !== 'u');
     if (failingZero.every(v => /^c-\d+$/.test(v)) && (failingZero.length > 0 || failing.length === 0) && ok.every(v => v === 'n' || v === 'tokz') && shown('tokz')) return 'zero';
-    if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v) || v === 'tokk') && shown('tokk')) return 'truthy';
+    // (a computed size returned on success, 0 on failure, reads the same way)
+    if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v) || v === 'tokk' || v === 'u' || /^[fpg]/.test(v)) && shown('tokk')) return 'truthy';
     // a count on success, -1 on failure (`n = flatten(obj, &xy); if (n < 0) …`)
     if (failingZero.length > 0 && failingZero.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'u' || v === 'n' || /^c\d/.test(v) || /^[fpg]/.test(v) || v === 'tokw' || v === 'tokz')) return 'nonneg';
     return undefined;
