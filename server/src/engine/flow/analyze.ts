@@ -1084,6 +1084,26 @@ class FunctionAnalysis {
   }
 
   /**
+   * A callee writes `v` through the out-parameter `arg`: into what it points to, and, for `&obj->field`,
+   * as an assignment of that field (for field-family-conflict).
+   */
+  private writeOut(arg: Syntax | undefined, ptr: Val, v: Val, at: Syntax): void {
+    this.writeThrough(this.outPointer(arg, ptr), v);
+    const e = arg && unwrap(arg);
+    const inner = e?.type === 'pointer_expression' && e.op === '&' ? child(e, 'argument') : undefined;
+    const field = inner && unwrapParens(inner);
+    if (!this.reporting || field?.type !== 'field_expression') return;
+    const base = child(field, 'argument');
+    const name = child(field, 'field');
+    const key = base && name ? this.fieldKey(base, textOf(name, this.src), field.op === '->') : undefined;
+    if (!key) return;
+    for (const t of v) {
+      const info = this.objs.get(t);
+      if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key, alloc: info.alloc });
+    }
+  }
+
+  /**
    * Where an out-parameter argument points. `&a[i]` is an interior pointer as a value, but as an
    * out-parameter it names the slot the callee fills (`convert(item, &argv[i])`).
    */
@@ -1457,7 +1477,7 @@ class FunctionAnalysis {
         usesExcept(undefined);
         const t = `b${this.site(n)}`;
         this.targetApi.set(t, name);
-        if (api.outArg !== undefined && vals[api.outArg]) this.writeThrough(this.outPointer(argNodes[api.outArg], vals[api.outArg]), [t]);
+        if (api.outArg !== undefined && vals[api.outArg]) this.writeOut(argNodes[api.outArg], vals[api.outArg], [t], n);
         return ['u'];
       }
       case 'newref': {
@@ -1488,7 +1508,7 @@ class FunctionAnalysis {
         if (api.reusesOut) for (const o of this.readThrough(out)) if (o[0] === 'o') this.cur.setBits(o, MOVED, LIVE);
         const token = api.success === 'zero' ? `z${this.site(n)}` : api.success === 'truthy' ? `k${this.site(n)}` : undefined;
         const t = this.newObj(String(this.site(n)), n, allocFact(), token);
-        this.writeThrough(this.outPointer(argNodes[api.outArg ?? 0], out), [t]);
+        this.writeOut(argNodes[api.outArg ?? 0], out, [t], n);
         return token ? [token] : ['u'];
       }
       case 'opaque':
@@ -1538,12 +1558,12 @@ class FunctionAnalysis {
           if (!v) continue;
           if (role === 'alloc-out' || (role === 'alloc-out-unless-set' && sameVal(this.readThrough(v), ['n']))) {
             const t = this.newObj(`${site}_${idx}`, n, { family: u.family ?? 'mem', api: `${name}("${u.unit}")`, via: [], setsException: true }, token);
-            this.writeThrough(this.outPointer(argNodes[idx], v), [t]);
+            this.writeOut(argNodes[idx], v, [t], n);
             written.add(idx);
           } else if (role === 'borrowed-out') {
             const t = `b${site}_${idx}`;
             this.targetApi.set(t, `${name}("${u.unit}")`);
-            this.writeThrough(this.outPointer(argNodes[idx], v), [t]);
+            this.writeOut(argNodes[idx], v, [t], n);
             written.add(idx);
           }
         }
@@ -1597,7 +1617,7 @@ class FunctionAnalysis {
       const tok = o.success === 'zero' ? `z${n.start}` : o.success === 'truthy' ? `k${n.start}` : o.success === 'nonneg' ? `w${n.start}` : undefined;
       const t = this.newObj(`${this.site(n)}_${o.param}`, n, { ...o.alloc, via: [name, ...o.alloc.via] }, tok);
       if (o.alloc.retained) this.cur.setBits(t, ESCAPED);
-      this.writeThrough(this.outPointer(argNodes[o.param], arg), [t]);
+      this.writeOut(argNodes[o.param], arg, [t], n);
       token ??= tok;
     }
     for (const r of sum.selfReallocs ?? []) {
