@@ -14,7 +14,7 @@ export interface Family {
 
 export type ApiKind =
   | 'alloc' | 'realloc' | 'free' | 'result' | 'borrowed' | 'borrowed-out' | 'newref' | 'typed-alloc'
-  | 'out-alloc' | 'opaque' | 'gil-release' | 'gil-acquire' | 'gil-restore-unknown';
+  | 'out-alloc' | 'newref-out' | 'opaque' | 'gil-release' | 'gil-acquire' | 'gil-restore-unknown';
 
 export interface Api {
   name: string;
@@ -48,7 +48,7 @@ export interface StatementMacro { name: string; effect: 'gil-release' | 'gil-acq
 export interface NamedMacro { name: string; docs?: string }
 export interface TypeWrapperMacro { name: string; replacement: string; docs?: string }
 export interface ArgParser { name: string; formatArg: number; varargsFrom: number; docs?: string }
-export type UnitArg = 'skip' | 'alloc-out' | 'alloc-out-unless-set' | 'borrowed-out' | 'buffer-out';
+export type UnitArg = 'skip' | 'alloc-out' | 'alloc-out-unless-set' | 'borrowed-out' | 'buffer-out' | 'converter' | 'converter-out';
 export interface FormatUnit { unit: string; args: UnitArg[]; family?: string }
 
 /** One data file: every section is optional so the model can be split by topic. */

@@ -1083,6 +1083,12 @@ class FunctionAnalysis {
     for (const loc of locs) this.cur.setVar(loc, strong ? v : union(this.read(loc), v));
   }
 
+  /** A new reference written through an out-parameter: released with Py_DECREF, never with a deallocator. */
+  private writeNewRef(arg: Syntax | undefined, ptr: Val, t: string, api: string, at: Syntax): void {
+    this.targetApi.set(t, api);
+    this.writeOut(arg, ptr, [t], at);
+  }
+
   /**
    * A callee writes `v` through the out-parameter `arg`: into what it points to, and, for `&obj->field`,
    * as an assignment of that field (for field-family-conflict).
@@ -1248,10 +1254,10 @@ class FunctionAnalysis {
           released = { what: 'block', target: t, alloc: info.alloc, allocSite: info.site, freed: !!(bits & (FREED | MOVED)), freedAt: status?.freedAt, moved: !!(bits & MOVED) };
         }
       } else if (c === 'b') {
-        released = { what: 'borrowed', api: this.targetApi.get(t) ?? '?', site: Number(t.slice(1)) };
+        released = { what: 'borrowed', api: this.targetApi.get(t) ?? '?', site: parseInt(t.slice(1), 10) };
       } else if (c === 'r') {
         if (family === '*') continue;
-        released = { what: 'newref', api: this.targetApi.get(t) ?? '?', site: Number(t.slice(1)) };
+        released = { what: 'newref', api: this.targetApi.get(t) ?? '?', site: parseInt(t.slice(1), 10) };
       } else if (c === 's' || c === 't' || c === 'l' || c === 'A') {
         released = { what: 'nonheap', desc: this.describeNonHeap(t) };
       } else if (c === 'h') {
@@ -1501,6 +1507,12 @@ class FunctionAnalysis {
         this.cur.setBits(t, ESCAPED);
         return [t];
       }
+      case 'newref-out': {
+        usesExcept(api.outArg);
+        const out = vals[api.outArg ?? 0];
+        if (out) this.writeNewRef(argNodes[api.outArg ?? 0], out, `r${this.site(n)}`, name, n);
+        return ['u'];
+      }
       case 'out-alloc': {
         usesExcept(api.outArg);
         const out = vals[api.outArg ?? 0];
@@ -1541,6 +1553,7 @@ class FunctionAnalysis {
     let argi = varargsFrom;
     let i = 0;
     const written = new Set<number>();
+    let converter: string | undefined;
     // every output the format does not describe as a block may still be written
     const clobberRest = () => vals.forEach((v, j) => j >= varargsFrom && !written.has(j) && this.clobber(v));
     outer: while (i < fmt.length) {
@@ -1565,6 +1578,15 @@ class FunctionAnalysis {
             this.targetApi.set(t, `${name}("${u.unit}")`);
             this.writeOut(argNodes[idx], v, [t], n);
             written.add(idx);
+          } else if (role === 'converter') {
+            const c = argNodes[idx] && unwrap(argNodes[idx]);
+            converter = c?.type === 'identifier' ? textOf(c, this.src) : undefined;
+          } else if (role === 'converter-out') {
+            // `O&` with a converter the model knows to produce a new reference (PyUnicode_FSConverter)
+            if (converter && this.ctx.api(converter)?.kind === 'newref-out') {
+              this.writeNewRef(argNodes[idx], v, `r${site}_${idx}`, converter, n);
+              written.add(idx);
+            }
           }
         }
         i += u.unit.length;
