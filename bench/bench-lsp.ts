@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../server/src/lsp/node-flags';
 import {
   ConfigurationRequest,
   createProtocolConnection,
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
   }
   const uri = pathToFileURL(file).href;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // with the flags the VS Code client starts it with
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const conn = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const waiting = new Map<number, (p: PublishDiagnosticsParams) => void>();
   let lastStatus: StatusParams | undefined;

@@ -1,8 +1,9 @@
 /**
- * A real LSP client for the server tests: spawns the bundled server (`node dist/server.js --stdio`)
- * and speaks JSON-RPC to it with vscode-languageserver-protocol. It answers the requests a server
- * sends to an editor (configuration, progress, registrations, showDocument), mirrors the text of
- * the documents it opened, and records what the server publishes. No mocks anywhere.
+ * A real LSP client for the server tests: spawns the bundled server (`node dist/server.js --stdio`,
+ * with the Node flags the VS Code client gives it) and speaks JSON-RPC to it with
+ * vscode-languageserver-protocol. It answers the requests a server sends to an editor
+ * (configuration, progress, registrations, showDocument), mirrors the text of the documents it
+ * opened, and records what the server publishes. No mocks anywhere.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -50,6 +51,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { StatusNotification, type StatusParams } from '../../server/src/lsp/protocol';
+import { SERVER_NODE_FLAGS } from '../../server/src/lsp/node-flags';
 
 export const ROOT = resolve(__dirname, '../..');
 export const SERVER = join(ROOT, 'dist/server.js');
@@ -139,7 +141,7 @@ export class LspClient {
 
   static async start(opts: StartOptions = {}): Promise<LspClient> {
     await ensureServerBuilt();
-    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), SERVER, '--stdio'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), SERVER, '--stdio'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
     client.settings = opts.settings ?? {};
