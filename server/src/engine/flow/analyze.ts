@@ -2013,7 +2013,7 @@ class FunctionAnalysis {
   }
 
   /** Per return: which out-parameters hold a fresh block, and what the function returned. */
-  private readonly outReturns = new Map<number, { written: Set<string>; notWritten: Set<string> }>();
+  private readonly outReturns = new Map<number, { written: Set<string>; notWritten: Set<string>; nulled: Set<string> }>();
 
   private noteOutParams(st: State, ret: Val): void {
     // several values that cannot be negative (counts, fields, parameters) read as one unknown count
@@ -2025,10 +2025,14 @@ class FunctionAnalysis {
       // written: a fresh block, or any other non-NULL pointer (`*out = p`, handing back the input),
       // which is success all the same
       const written = v.some(t => (this.objs.has(t) ? st.bits(t) & LIVE : t !== 'n' && t[0] !== 'c' && t !== `fp${i}->*`));
-      // `*out = bp` after bp's allocation failed hands the caller a NULL: that says nothing about the convention
-      if (!written && v.length && v.every(t => t === 'n' || (this.objs.has(t) && st.bits(t) & ABSENT))) return;
-      if (!this.outReturns.has(i)) this.outReturns.set(i, { written: new Set(), notWritten: new Set() });
+      if (!this.outReturns.has(i)) this.outReturns.set(i, { written: new Set(), notWritten: new Set(), nulled: new Set() });
       const rec = this.outReturns.get(i)!;
+      // `*out = bp` after bp's allocation failed hands the caller a NULL: that says nothing about the
+      // convention; an explicit `*out = NULL` may be a failure (or an empty success): kept apart
+      if (!written && v.length && v.every(t => t === 'n' || (this.objs.has(t) && st.bits(t) & ABSENT))) {
+        if (v.every(t => t === 'n')) rec.nulled.add(rv);
+        return;
+      }
       // `return callee(..., out)`: the callee's own success result tells whether it wrote the block
       const passedOn = written && isToken(rv) && v.every(t => !this.objs.has(t) || this.objs.get(t)!.token === rv);
       (written ? rec.written : rec.notWritten).add(passedOn ? `tok${rv[0]}` : rv[0] === 'o' || rv[0] === 'r' || rv[0] === 'b' ? 'obj' : rv);
@@ -2039,17 +2043,13 @@ class FunctionAnalysis {
   private outSuccess(i: number): 'zero' | 'truthy' | 'nonneg' | undefined {
     const rec = this.outReturns.get(i);
     if (!rec) return undefined;
-    const failing = [...rec.notWritten];
     const ok = [...rec.written];
-    // some return must show the convention: a failure value, or a callee's result passed on
-    const shown = (tok: string) => failing.length > 0 || ok.includes(tok);
-    // a failure passed on from elsewhere (`return status;` after testing it) is unknown but not a success
-    const failingZero = failing.filter(v => v !== 'u');
-    if (failingZero.every(v => /^c-\d+$/.test(v)) && (failingZero.length > 0 || failing.length === 0) && ok.every(v => v === 'n' || v === 'tokz') && shown('tokz')) return 'zero';
-    // (a computed size returned on success, 0 on failure, reads the same way)
-    if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v) || v === 'tokk' || v === 'u' || /^[fpg]/.test(v)) && shown('tokk')) return 'truthy';
-    // a count on success, -1 on failure (`n = flatten(obj, &xy); if (n < 0) …`)
-    if (failingZero.length > 0 && failingZero.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'u' || v === 'n' || /^c\d/.test(v) || /^[fpg]/.test(v) || v === 'tokw' || v === 'tokz')) return 'nonneg';
+    const found = conventionOf([...rec.notWritten], ok);
+    if (found || rec.notWritten.size > 0) return found;
+    // no path leaves *out alone: paths that set it to NULL and return what no success returns show the
+    // failure value (`*palette = NULL; return 0;` against `return 1;`)
+    const nulled = [...rec.nulled];
+    if (nulled.length > 0 && nulled.every(v => v !== '?' && v !== 'u' && !ok.includes(v))) return conventionOf(nulled, ok);
     return undefined;
   }
 
@@ -2182,6 +2182,23 @@ function storageKey(st: State): string {
 /** The pseudo-location holding the value of an impure switch scrutinee for its case edges. */
 function rememberedKey(n: Syntax): string {
   return `v:\u0001switch${n.start}`;
+}
+
+/**
+ * How a function's result tells callers that it wrote its out-parameter, from the results of the paths
+ * that did not write it (`failing`) and of those that did (`ok`).
+ */
+function conventionOf(failing: string[], ok: string[]): 'zero' | 'truthy' | 'nonneg' | undefined {
+  // some return must show the convention: a failure value, or a callee's result passed on
+  const shown = (tok: string) => failing.length > 0 || ok.includes(tok);
+  // a failure passed on from elsewhere (`return status;` after testing it) is unknown but not a success
+  const failingZero = failing.filter(v => v !== 'u');
+  if (failingZero.every(v => /^c-\d+$/.test(v)) && (failingZero.length > 0 || failing.length === 0) && ok.every(v => v === 'n' || v === 'tokz') && shown('tokz')) return 'zero';
+  // (a computed size returned on success, 0 on failure, reads the same way)
+  if (failing.every(v => v === 'n') && ok.every(v => v === 'obj' || /^c[1-9]/.test(v) || v === 'tokk' || v === 'u' || /^[fpg]/.test(v)) && shown('tokk')) return 'truthy';
+  // a count on success, -1 on failure (`n = flatten(obj, &xy); if (n < 0) …`)
+  if (failingZero.length > 0 && failingZero.every(v => /^c-\d+$/.test(v)) && ok.every(v => v === 'u' || v === 'n' || /^c\d/.test(v) || /^[fpg]/.test(v) || v === 'tokw' || v === 'tokz')) return 'nonneg';
+  return undefined;
 }
 
 /** Comparisons that are spelled as the negation of another, and that other. */
