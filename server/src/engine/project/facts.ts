@@ -148,6 +148,38 @@ function topLevel(root: Syntax, visit: (n: Syntax) => void): void {
 
 const TYPE_POSITIONS: Record<string, number> = { tp_dealloc: 4, tp_flags: 19, tp_free: 38 };
 
+/**
+ * The positional items of a `{ … }` initializer's text: comments dropped, only the first arm of each
+ * `#if`/`#else`, split at top-level commas. `PyVarObject_HEAD_INIT(…)` (no comma after it) is the
+ * first item, as in the parsed list.
+ */
+export function positionalItems(text: string): string[] {
+  const body = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, '').replace(/^\s*\{|\}\s*$/g, '');
+  const kept: string[] = [];
+  const skipping: boolean[] = [];
+  for (const line of body.split('\n')) {
+    const d = /^\s*#\s*(\w+)/.exec(line)?.[1];
+    if (d === 'if' || d === 'ifdef' || d === 'ifndef') skipping.push(skipping.includes(true));
+    else if (d === 'elif' || d === 'else') skipping[skipping.length - 1] = true;
+    else if (d === 'endif') skipping.pop();
+    else if (!d && !skipping.includes(true)) kept.push(line);
+  }
+  const joined = kept.join('\n').replace(/\b(PyVarObject_HEAD_INIT|PyObject_HEAD_INIT)\s*\(([^()]*)\)\s*,?/, 'HEAD, ');
+  const items: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of joined) {
+    if (ch === '(' || ch === '{' || ch === '[') depth++;
+    else if (ch === ')' || ch === '}' || ch === ']') depth--;
+    if (ch === ',' && depth === 0) {
+      items.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) items.push(cur.trim());
+  return items;
+}
+
 /** `reuse`: functions whose syntax (the function_definition node) is unchanged since an earlier read keep their info. */
 export function readFacts(root: Syntax, source: string, file: string, model: Model, reuse?: Map<Syntax, FunctionInfo>): FileFacts {
   const facts: FileFacts = {
@@ -286,13 +318,34 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
     return u.type === 'identifier' ? textOf(u, source) : undefined;
   }
 
+  /** Whether tp_flags says Py_TPFLAGS_HAVE_GC, also through the file's own flag macros (`#define MY_FLAGS (… | Py_TPFLAGS_HAVE_GC)`). */
+  function hasGcFlag(text: string): boolean {
+    let expanded = text;
+    for (let round = 0; round < 3 && !/Py_TPFLAGS_HAVE_GC/.test(expanded); round++) {
+      const next = expanded.replace(/[A-Za-z_]\w*/g, w => facts.macros.find(m => m.name === w && m.params === null)?.body ?? w);
+      if (next === expanded) break;
+      expanded = next;
+    }
+    return /Py_TPFLAGS_HAVE_GC/.test(expanded);
+  }
+
   function readTypeObject(name: string, init: Syntax): void {
+    const text = textOf(init, source);
+    // `#if` lines between positional slots (Cython writes them) leave the parsed list unreliable:
+    // positions are read from the text instead, with the first arm of each conditional
+    if (/\n\s*#\s*if/.test(text)) {
+      const items = positionalItems(text);
+      const at = (field: string) => items[TYPE_POSITIONS[field]];
+      const lastName = (item: string | undefined) => item && /([A-Za-z_]\w*)\s*$/.exec(item)?.[1];
+      facts.typeObjects.push({ name, dealloc: lastName(at('tp_dealloc')), gc: hasGcFlag(at('tp_flags') ?? '') });
+      return;
+    }
     const f = initializerFields(init);
     const flags = f.get('tp_flags');
     const free = f.get('tp_free');
     const freeName = identName(free);
     facts.typeObjects.push({
-      name, dealloc: identName(f.get('tp_dealloc')), gc: !!flags && /Py_TPFLAGS_HAVE_GC/.test(textOf(flags, source)),
+      name, dealloc: identName(f.get('tp_dealloc')), gc: !!flags && hasGcFlag(textOf(flags, source)),
       tpFree: freeName && free ? { name: freeName, node: free } : undefined,
     });
   }
@@ -312,7 +365,7 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
       if (field === 'slots') slotsName = identName(value);
       pos++;
     }
-    const fact: TypeObjectFact = { name: spec.name, gc: /Py_TPFLAGS_HAVE_GC/.test(flagsText) };
+    const fact: TypeObjectFact = { name: spec.name, gc: hasGcFlag(flagsText) };
     const slots = slotsName ? slotArrays.get(slotsName) : undefined;
     for (const pair of slots?.children ?? []) {
       if (pair.type !== 'initializer_list' || pair.children.length < 2) continue;
