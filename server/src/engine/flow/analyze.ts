@@ -907,6 +907,14 @@ class FunctionAnalysis {
     return { locs, strong: locs.length === 1 && !unknown };
   }
 
+  /**
+   * Fields of the project's own structs. A field of a type declared elsewhere (`Py_buffer.internal`)
+   * belongs to whichever code fills it: each exporter releases its own, so families there do not meet.
+   */
+  private ownField(key: string): boolean {
+    return !!this.ctx.structFields(key.slice(0, key.indexOf('.')));
+  }
+
   /** Field identity across functions: "<struct type>.<field>". */
   private fieldKey(base: Syntax, field: string, arrow: boolean): string | undefined {
     const t = this.typeOf(base);
@@ -1049,7 +1057,7 @@ class FunctionAnalysis {
     }
     const root = rootIdentifier(e, this.src);
     if (root) this.invalidate(root);
-    if (this.reporting && p.key && e.type !== 'identifier') {
+    if (this.reporting && p.key && e.type !== 'identifier' && this.ownField(p.key)) {
       for (const t of v) {
         const info = this.objs.get(t);
         if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key: p.key, alloc: info.alloc });
@@ -1102,7 +1110,7 @@ class FunctionAnalysis {
     const base = child(field, 'argument');
     const name = child(field, 'field');
     const key = base && name ? this.fieldKey(base, textOf(name, this.src), field.op === '->') : undefined;
-    if (!key) return;
+    if (!key || !this.ownField(key)) return;
     for (const t of v) {
       const info = this.objs.get(t);
       if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key, alloc: info.alloc });
@@ -1269,7 +1277,7 @@ class FunctionAnalysis {
       } else if (c === 'f' || c === 'g') {
         const key = c === 'f' ? this.fieldKeys.get(t) : undefined;
         released = { what: 'field', key: key ?? '', freed: !!(bits & FREED), freedAt: status?.freedAt };
-        if (this.reporting && key && family !== '*') this.events.push({ kind: 'field-release', site, key, api, family, via });
+        if (this.reporting && key && family !== '*' && this.ownField(key)) this.events.push({ kind: 'field-release', site, key, api, family, via });
         // a realloc of `*p_ptr` consumes the caller's block too (on success: callers see a release on some paths)
         const m = /^fp(\d+)(->.*)$/.exec(t);
         if (m) this.noteRelease(Number(m[1]), m[2], family, api, via);
