@@ -32,6 +32,7 @@ export interface Model {
   pythonFacingTables: Set<string>;
   nonCapturing: Set<string>;
   returnsFirstArgument: Set<string>;
+  conditionHints: Set<string>;
   /** name → how a status-struct macro reads: a success value, an error value, or an error test. */
   statusResults: Map<string, 'ok' | 'error' | 'isError'>;
 }
@@ -62,6 +63,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
   const pythonFacingTables = new Set<string>();
   const nonCapturing = new Set<string>();
   const returnsFirstArgument = new Set<string>();
+  const conditionHints = new Set<string>();
   const statusResults = new Map<string, 'ok' | 'error' | 'isError'>();
 
   for (const file of files) {
@@ -95,6 +97,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
     for (const n of file.pythonFacingTables ?? []) pythonFacingTables.add(n);
     for (const n of file.nonCapturing ?? []) nonCapturing.add(n);
     for (const n of file.returnsFirstArgument ?? []) returnsFirstArgument.add(n);
+    for (const n of file.conditionHints ?? []) conditionHints.add(n);
     for (const kind of ['ok', 'error', 'isError'] as const) for (const n of file.statusResults?.[kind] ?? []) statusResults.set(n, kind);
   }
   units.sort((a, b) => b.unit.length - a.unit.length);
@@ -103,7 +106,7 @@ export function buildModel(files: ModelFile[], python: string = DEFAULT_PYTHON):
     python: target, families, apis, absentApis, borrowedFields, statementMacros, memberMacros, typeWrapperMacros,
     objectApi: new RegExp(objectApi), objectType: new RegExp(objectType), exceptionSetters: new RegExp(exceptionSetters),
     exceptionSetterHint: hint, exceptionRaisers: new RegExp(exceptionRaisers), exceptionClearers: new RegExp(exceptionClearers), parsers, units, unitIgnored: new Set(ignored.split('')),
-    returnMacros, headInitMacros, noreturn, refcountReleases, pythonFacingTables, nonCapturing, returnsFirstArgument, statusResults,
+    returnMacros, headInitMacros, noreturn, refcountReleases, pythonFacingTables, nonCapturing, returnsFirstArgument, conditionHints, statusResults,
   };
 }
 

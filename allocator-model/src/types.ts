@@ -76,6 +76,8 @@ export interface ModelFile {
   refcountReleases?: string[];
   pythonFacingTables?: string[];
   nonCapturing?: string[];
+  /** Branch-prediction hints: a condition `unlikely(x)` tests x. */
+  conditionHints?: string[];
   /** Functions whose result is their first argument (`strcpy(dst, src)` returns dst). */
   returnsFirstArgument?: string[];
   statusResults?: StatusResults;

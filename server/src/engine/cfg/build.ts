@@ -17,6 +17,8 @@ export interface CfgOptions {
   noreturn: Set<string>;
   /** Statement macros that return from the function (Py_RETURN_NONE). */
   returnMacros: Set<string>;
+  /** Calls that yield their first argument as a condition (`unlikely(!p)`, `__builtin_expect(x, 0)`). */
+  transparent?: Set<string>;
 }
 
 /** Normalised text of a condition, and the identifiers it reads. */
@@ -154,7 +156,14 @@ export function buildCfg(body: Syntax, source: string, opts: CfgOptions): Cfg {
   }
 
   function cond(n: Syntax, preds: Pred[]): { t: Pred[]; f: Pred[] } {
-    const e = strip(n);
+    let e = strip(n);
+    // branch-prediction hints test their argument
+    while (e.type === 'call_expression' && opts.transparent) {
+      const f = child(e, 'function');
+      const arg = child(e, 'arguments')?.children[0];
+      if (f?.type !== 'identifier' || !arg || !opts.transparent.has(textOf(f, source))) break;
+      e = strip(arg);
+    }
     if (preds.length === 0) return { t: [], f: [] };
     const k = constant(e);
     if (k === true) return { t: preds, f: [] };

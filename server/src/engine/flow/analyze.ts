@@ -177,7 +177,7 @@ class FunctionAnalysis {
   }
 
   run(): FlowResult {
-    const cfg = buildCfg(this.ctx.fn.body, this.src, { noreturn: this.model.noreturn, returnMacros: this.model.returnMacros });
+    const cfg = buildCfg(this.ctx.fn.body, this.src, { noreturn: this.model.noreturn, returnMacros: this.model.returnMacros, transparent: this.model.conditionHints });
     const inStates: State[][] = cfg.nodes.map(() => []);
     const collapsed = new Uint8Array(cfg.nodes.length);
     inStates[cfg.entry].push(this.entryState());
