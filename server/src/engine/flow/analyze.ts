@@ -749,7 +749,7 @@ class FunctionAnalysis {
   private armValue(cond: Syntax, arm: Syntax, whenTrue: boolean): Val {
     const v = this.eval(arm);
     if (!isPure(arm)) return v;
-    const text = (x: Syntax) => this.src.slice(unwrapParens(x).start, unwrapParens(x).end).replace(/\s+/g, '');
+    const text = (x: Syntax) => this.spelled(unwrapParens(x));
     let e = unwrapParens(cond);
     let truth = whenTrue;
     while (e.type === 'unary_expression' && e.op === '!') {
@@ -800,6 +800,11 @@ class FunctionAnalysis {
     const field = textOf(fieldNode, this.src);
     if (!this.ctx.structFields(local.base)?.get(field)?.array) return undefined;
     return [`${local.isStatic ? 't' : 's'}${name}.${field}`];
+  }
+
+  /** An expression's text without whitespace: how conditions and lvalues are compared. */
+  private spelled(n: Syntax): string {
+    return this.src.slice(n.start, n.end).replace(/\s+/g, '');
   }
 
   private hasPointer(v: Val): boolean {
@@ -1057,12 +1062,7 @@ class FunctionAnalysis {
     }
     const root = rootIdentifier(e, this.src);
     if (root) this.invalidate(root);
-    if (this.reporting && p.key && e.type !== 'identifier' && this.ownField(p.key)) {
-      for (const t of v) {
-        const info = this.objs.get(t);
-        if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key: p.key, alloc: info.alloc });
-      }
-    }
+    if (p.key && e.type !== 'identifier') this.noteFieldAssign(p.key, v, at);
   }
 
   private worthTracking(name: string, v: Val): boolean {
@@ -1106,11 +1106,16 @@ class FunctionAnalysis {
     const e = arg && unwrap(arg);
     const inner = e?.type === 'pointer_expression' && e.op === '&' ? child(e, 'argument') : undefined;
     const field = inner && unwrapParens(inner);
-    if (!this.reporting || field?.type !== 'field_expression') return;
+    if (field?.type !== 'field_expression') return;
     const base = child(field, 'argument');
     const name = child(field, 'field');
     const key = base && name ? this.fieldKey(base, textOf(name, this.src), field.op === '->') : undefined;
-    if (!key || !this.ownField(key)) return;
+    if (key) this.noteFieldAssign(key, v, at);
+  }
+
+  /** Blocks stored in a field of the project's own structs, for field-family-conflict. */
+  private noteFieldAssign(key: string, v: Val, at: Syntax): void {
+    if (!this.reporting || !this.ownField(key)) return;
     for (const t of v) {
       const info = this.objs.get(t);
       if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key, alloc: info.alloc });
@@ -1750,7 +1755,7 @@ class FunctionAnalysis {
     if (!api || api.kind !== 'realloc' || api.assignsPtrArg) return;
     const arg = child(call, 'arguments')?.children[api.ptrArg ?? 0];
     if (!arg) return;
-    const norm = (s: Syntax) => this.src.slice(unwrap(s).start, unwrap(s).end).replace(/\s+/g, '');
+    const norm = (s: Syntax) => this.spelled(unwrap(s));
     if (norm(arg) !== norm(lhs)) return;
     // in a macro the argument is the caller's expression: whether it loses a block is decided there
     const param = this.ctx.fn.macro && unwrap(lhs).type === 'identifier' ? this.params.get(textOf(unwrap(lhs), this.src)) : undefined;
@@ -1852,8 +1857,7 @@ class FunctionAnalysis {
     const opposite = e.type === 'binary_expression' && left && right ? OPPOSITE[e.op ?? ''] : undefined;
     const negated = !!atom && !!opposite;
     if (atom && opposite) {
-      const side = (x: Syntax) => this.src.slice(x.start, x.end).replace(/\s+/g, '');
-      atom = { ...atom, key: `${side(left!)}${opposite}${side(right!)}` };
+      atom = { ...atom, key: `${this.spelled(left!)}${opposite}${this.spelled(right!)}` };
     }
     const out: [number, State][] = [];
     const copies = [st, new State(st)];
