@@ -355,9 +355,9 @@ class FunctionAnalysis {
   }
 
   /** Integer flags holding constants (`owned = 1`) keep paths apart like branch facts do. */
-  private flagKey(st: State, assigned: Set<string> | undefined): string {
+  private flagKey(vars: ReadonlyMap<string, Val>, assigned: Set<string> | undefined): string {
     let key = '';
-    for (const [loc, v] of st.vars) {
+    for (const [loc, v] of vars) {
       if (v.length !== 1 || !loc.startsWith('v:')) continue;
       const t = v[0];
       if (t !== 'n' && t[0] !== 'c') continue;
@@ -369,27 +369,99 @@ class FunctionAnalysis {
     return key;
   }
 
-  /** Keys of the states waiting at a node, recomputed only when a state changed since. */
-  private readonly keyCache = new WeakMap<State, { node: number; version: number; key: string }>();
+  /**
+   * Path keys are built from parts cached per map (states share maps until they write, so most
+   * transfers find their parts here) and interned as small numbers: the states at a node are compared
+   * by key on every propagation, and long strings would be hashed and compared again each time.
+   */
+  private readonly ids = new Map<string, number>();
+  private readonly varsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
+  private readonly statusKeys = new WeakMap<object, { writes: number; id: number }>();
+  private readonly factsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
+  private readonly valueKeys = new WeakMap<object, { writes: number; id: number }>();
+  private readonly statusValueKeys = new WeakMap<object, { writes: number; id: number }>();
+  private readonly stableKeys = new WeakMap<object, { writes: number; facts: string[] }>();
 
-  private stateKey(st: State, node: number): string {
-    const cached = this.keyCache.get(st);
-    if (cached && cached.node === node && cached.version === st.version) return `${cached.key}|${failureKey(st)}|${st.gil}`;
-    const key = this.pathKey(st, node);
-    this.keyCache.set(st, { node, version: st.version, key });
-    return `${key}|${failureKey(st)}|${st.gil}`;
+  private intern(text: string): number {
+    let id = this.ids.get(text);
+    if (id === undefined) this.ids.set(text, (id = this.ids.size));
+    return id;
   }
 
-  private pathKey(st: State, node: number): string {
-    const assigned = this.loopAssigned.get(node);
-    if (!assigned || st.facts.size === 0) return `${st.factsKey()}|${this.flagKey(st, assigned)}|${releasedKey(st)}|${storageKey(st)}`;
-    // at a loop head, only facts the loop cannot change keep paths apart
-    const keep: string[] = [];
-    for (const [k, v] of st.facts) {
-      const deps = st.factDeps.get(k) ?? [];
-      if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
+  /** Flags and storage: what the variables contribute to the path key. */
+  private varsKey(st: State, assigned: Set<string> | undefined): number {
+    const vars = st.vars;
+    const c = this.varsKeys.get(vars);
+    if (c && c.writes === vars.writes && c.assigned === assigned) return c.id;
+    const id = this.intern(`${this.flagKey(vars, assigned)}|${storageKey(vars)}`);
+    this.varsKeys.set(vars, { writes: vars.writes, assigned, id });
+    return id;
+  }
+
+  private releasedKey(st: State): number {
+    const status = st.status;
+    const c = this.statusKeys.get(status);
+    if (c && c.writes === status.writes) return c.id;
+    const id = this.intern(releasedKey(status));
+    this.statusKeys.set(status, { writes: status.writes, id });
+    return id;
+  }
+
+  /** The branch facts; at a loop head only those the loop cannot change. */
+  private factsKey(st: State, assigned: Set<string> | undefined): number {
+    const facts = st.facts;
+    const c = this.factsKeys.get(facts);
+    if (c && c.writes === facts.writes && c.assigned === assigned) return c.id;
+    let text: string;
+    if (!assigned || facts.size === 0) text = st.factsKey();
+    else {
+      const keep: string[] = [];
+      for (const [k, v] of facts) {
+        const deps = st.factDeps.get(k) ?? [];
+        if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
+      }
+      text = keep.sort().join('\u0001');
     }
-    return `${keep.sort().join('\u0001')}|${this.flagKey(st, assigned)}|${releasedKey(st)}|${storageKey(st)}`;
+    const id = this.intern(text);
+    this.factsKeys.set(facts, { writes: facts.writes, assigned, id });
+    return id;
+  }
+
+  /** Everything a state holds (values and block states, NONNULL aside), as one number. */
+  private valueKey(st: State): number {
+    const vars = st.vars;
+    let v = this.valueKeys.get(vars);
+    if (!v || v.writes !== vars.writes) {
+      const parts: string[] = [];
+      for (const [k, val] of vars) parts.push(`${k}=${val.join(',')}`);
+      v = { writes: vars.writes, id: this.intern(parts.sort().join(';')) };
+      this.valueKeys.set(vars, v);
+    }
+    const status = st.status;
+    let x = this.statusValueKeys.get(status);
+    if (!x || x.writes !== status.writes) {
+      const parts: string[] = [];
+      for (const [k, b] of status) parts.push(`${k}#${b.bits & ~NONNULL}`);
+      x = { writes: status.writes, id: this.intern(parts.sort().join(';')) };
+      this.statusValueKeys.set(status, x);
+    }
+    return this.intern(`${v.id},${x.id}`);
+  }
+
+  /** Keys of the states waiting at a node, recomputed only when a state changed since. */
+  private readonly keyCache = new WeakMap<State, { node: number; version: number; key: number }>();
+
+  /** Which paths may be joined at `node`: same key, same pending failure, same GIL. */
+  private stateKey(st: State, node: number): number {
+    const cached = this.keyCache.get(st);
+    let key: number;
+    if (cached && cached.node === node && cached.version === st.version) key = cached.key;
+    else {
+      const assigned = this.loopAssigned.get(node);
+      key = this.intern(`${this.factsKey(st, assigned)},${this.varsKey(st, assigned)},${this.releasedKey(st)}`);
+      this.keyCache.set(st, { node, version: st.version, key });
+    }
+    return withFailureAndGil(key, st);
   }
 
   private propagate(inStates: State[][], collapsed: Uint8Array, to: number, st: State): boolean {
@@ -408,9 +480,9 @@ class FunctionAnalysis {
     // (the oldest such facts first: flags tested before an allocation are the ones that choose its family)
     const all = [...list, st];
     // first: paths that hold the same values need no fact to tell them apart
-    const byValue = new Map<string, State>();
+    const byValue = new Map<number, State>();
     for (const s of all) {
-      const key = `${valueSignature(s)}|${failureKey(s)}|${s.gil}`;
+      const key = withFailureAndGil(this.valueKey(s), s);
       const g = byValue.get(key);
       if (g) joinInto(g, s, implicit);
       else byValue.set(key, s);
@@ -459,11 +531,14 @@ class FunctionAnalysis {
       });
       this.stableNames = new Set([...this.params.keys(), ...this.locals.keys()].filter(n => (counts.get(n) ?? 0) <= 1));
     }
+    const c = this.stableKeys.get(st.facts);
+    if (c && c.writes === st.facts.writes) return c.facts;
     const keep: string[] = [];
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (deps.every(d => this.stableNames!.has(d))) keep.push((v ? '+' : '-') + k);
     }
+    this.stableKeys.set(st.facts, { writes: st.facts.writes, facts: keep });
     return keep;
   }
 
@@ -2144,26 +2219,11 @@ class FunctionAnalysis {
 }
 
 // states share their maps until one writes, so signatures are computed once per map and write count
-const varsSignatures = new WeakMap<object, { writes: number; signature: string }>();
-const statusSignatures = new WeakMap<object, { writes: number; signature: string }>();
-
-/** What a state holds, ignoring facts; memoised per (shared, copy-on-write) map. */
-function valueSignature(s: State): string {
-  let v = varsSignatures.get(s.vars);
-  if (!v || v.writes !== s.vars.writes) {
-    const parts: string[] = [];
-    for (const [k, val] of s.vars) parts.push(`${k}=${val.join(',')}`);
-    v = { writes: s.vars.writes, signature: parts.sort().join(';') };
-    varsSignatures.set(s.vars, v);
-  }
-  let st = statusSignatures.get(s.status);
-  if (!st || st.writes !== s.status.writes) {
-    const parts: string[] = [];
-    for (const [k, x] of s.status) parts.push(`${k}#${x.bits & ~NONNULL}`);
-    st = { writes: s.status.writes, signature: parts.sort().join(';') };
-    statusSignatures.set(s.status, st);
-  }
-  return `${v.signature}|${st.signature}`;
+/** A path key with the pending failure and the GIL, which always keep paths apart. */
+function withFailureAndGil(key: number, st: State): number {
+  // ids are fewer than the steps of one analysis (far below 2^24, the budget sees to that), and a
+  // failure's site is an offset in the source text: the product stays an exact integer
+  return ((failureKey(st) + 1) * 4 + st.gil) * 16_777_216 + key;
 }
 
 /** Rank of each node in reverse postorder from the entry (unreachable nodes last). */
@@ -2171,9 +2231,9 @@ function valueSignature(s: State): string {
  * Which blocks a path has released. Paths that freed a block (and typically cleared its pointer) are
  * not merged with paths where it is live: the merge would pair the pointer of one with the block of the other.
  */
-function releasedKey(st: State): string {
+function releasedKey(status: ReadonlyMap<string, Status>): string {
   let key = '';
-  for (const [t, s] of st.status) if (t.charCodeAt(0) === 111 /* o */ && s.bits & FREED && !(s.bits & LIVE)) key += t + ',';
+  for (const [t, s] of status) if (t.charCodeAt(0) === 111 /* o */ && s.bits & FREED && !(s.bits & LIVE)) key += t + ',';
   return key;
 }
 
@@ -2181,9 +2241,9 @@ function releasedKey(st: State): string {
  * Which local pointers certainly hold stack or static storage (`out = stackbuf` before it grows onto
  * the heap): merged with the heap paths, `out != stackbuf` could no longer tell the two apart.
  */
-function storageKey(st: State): string {
+function storageKey(vars: ReadonlyMap<string, Val>): string {
   let key = '';
-  for (const [loc, v] of st.vars) {
+  for (const [loc, v] of vars) {
     if (v.length !== 1 || !loc.startsWith('v:')) continue;
     const c = v[0].charCodeAt(0);
     if (c === 115 /* s */ || c === 116 /* t */) key += loc + ',';

@@ -57,7 +57,7 @@ export class State {
   // copy-on-write: a copied state shares its parent's maps until it first writes to them
   private _vars: CountingMap<string, Val>;
   private _status: CountingMap<string, Status>;
-  private _facts: Map<string, boolean>;
+  private _facts: CountingMap<string, boolean>;
   private _factDeps: Map<string, readonly string[]>;
   private owned = 0; // bit 1 vars, 2 status, 4 facts
   private key: string | undefined;
@@ -85,7 +85,7 @@ export class State {
     } else {
       this._vars = new CountingMap();
       this._status = new CountingMap();
-      this._facts = new Map();
+      this._facts = new CountingMap();
       this._factDeps = new Map();
       this.owned = 7;
       this.gil = GIL_HELD;
@@ -103,7 +103,7 @@ export class State {
     return this._status;
   }
 
-  get facts(): ReadonlyMap<string, boolean> {
+  get facts(): ReadonlyMap<string, boolean> & { readonly writes: number } {
     return this._facts;
   }
 
@@ -133,7 +133,7 @@ export class State {
 
   private ownFacts(): void {
     if (!(this.owned & 4)) {
-      this._facts = new Map(this._facts);
+      this._facts = new CountingMap(this._facts);
       this._factDeps = new Map(this._factDeps);
       this.owned |= 4;
     }
@@ -144,12 +144,14 @@ export class State {
   setFact(key: string, value: boolean, deps: readonly string[]): void {
     this.ownFacts();
     this._facts.set(key, value);
+    this._facts.writes++;
     this._factDeps.set(key, deps);
   }
 
   deleteFact(key: string): void {
     this.ownFacts();
     this._facts.delete(key);
+    this._facts.writes++;
     this._factDeps.delete(key);
   }
 
