@@ -23,7 +23,7 @@ export interface Syntax {
   text?: string;
   /** The subtree contains an ERROR or MISSING node. */
   broken?: boolean;
-  /** A function body left unconverted: only its extent is known (see toSyntax's skipBody). */
+  /** A function body or a data initializer left unconverted: only its extent is known (see ConvertOptions). */
   lazy?: boolean;
   /** Of a lazy body skipped with 'names': the identifiers a conversion would have found in it, each once. */
   names?: readonly string[];
@@ -97,21 +97,31 @@ class SyntaxNode implements Syntax {
   }
 }
 
-/**
- * `skipBody(start, end)`: true leaves the function body unconverted (`lazy`); 'names' does too but
- * first collects the identifiers in it, exactly those a conversion would have found, so that what a
- * function calls does not depend on whether its body happened to be converted.
- * `place`: the tree was parsed from a piece of a larger text that starts at `offset`; nodes get offsets
- * (and positions, through `lines`) in the larger text. `text` is always the piece that was parsed.
- */
-export function toSyntax(
-  tree: Tree,
-  text: string,
-  skipBody?: (start: number, end: number) => boolean | 'names',
-  place?: { offset: number; lines: LineIndex },
+export interface ConvertOptions {
+  /**
+   * true leaves the function body at (start, end) unconverted (`lazy`); 'names' does too but first
+   * collects the identifiers in it, exactly those a conversion would have found, so that what a
+   * function calls does not depend on whether its body happened to be converted.
+   */
+  skipBody?: (start: number, end: number) => boolean | 'names';
+  /**
+   * true leaves the initializer of a top-level declaration of this type unconverted (`lazy`): tables
+   * of data nothing reads make a large share of the nodes of some files.
+   */
+  skipInitializer?: (declarationType: Syntax) => boolean;
+  /**
+   * The tree was parsed from a piece of a larger text that starts at `offset`; nodes get offsets (and
+   * positions, through `lines`) in the larger text. `text` is always the piece that was parsed.
+   */
+  place?: { offset: number; lines: LineIndex };
   /** An earlier conversion of the node of this type and extent, taken as it is instead of converting it again. */
-  reuse?: (type: string, start: number, end: number) => Syntax | undefined,
-): Syntax {
+  reuse?: (type: string, start: number, end: number) => Syntax | undefined;
+}
+
+const TOP_LEVEL_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
+
+export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): Syntax {
+  const { skipBody, skipInitializer, place, reuse } = opts;
   const cursor = tree.walk();
   const lines = place?.lines ?? new LineIndex(text);
   const base = place?.offset ?? 0;
@@ -140,6 +150,8 @@ export function toSyntax(
           if (skip) {
             node.lazy = true;
             if (skip === 'names') node.names = identifiersBelow(cursor, text);
+          } else if (skipInitializer && type === 'initializer_list' && isTopLevelValue(node) && skipInitializer(child(node.parent!.parent!, 'type') ?? node)) {
+            node.lazy = true;
           } else if (cursor.gotoFirstChild()) {
             stack.push(node);
             descended = true;
@@ -170,6 +182,12 @@ export function toSyntax(
   }
   cursor.delete();
   return root;
+}
+
+/** The value of an init_declarator of a declaration outside any function. */
+function isTopLevelValue(n: Syntax): boolean {
+  const decl = n.field === 'value' && n.parent?.type === 'init_declarator' ? n.parent.parent : undefined;
+  return !!decl && decl.type === 'declaration' && !!decl.parent && TOP_LEVEL_CONTAINERS.has(decl.parent.type);
 }
 
 /**

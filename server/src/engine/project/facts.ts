@@ -86,6 +86,20 @@ export function typeName(typeNode: Syntax | undefined, source: string): string {
   return textOf(typeNode, source).replace(QUALIFIERS, '').replace(/\s+/g, ' ').trim() || 'int';
 }
 
+/** Types of top-level tables whose initializers readFacts reads, besides the model's Python-facing tables. */
+const READ_TABLES = new Set(['PyTypeObject', 'PyType_Slot', 'PyType_Spec']);
+
+/**
+ * Top-level initializers nothing reads (the declaration's type is none of the tables above): parsing
+ * may leave them unconverted. Data tables of this kind make most of the nodes of some files.
+ */
+export function unreadInitializer(model: Model, source: string): (declarationType: Syntax) => boolean {
+  return t => {
+    const base = typeName(t, source);
+    return !READ_TABLES.has(base) && !model.pythonFacingTables.has(base);
+  };
+}
+
 function isStaticDecl(n: Syntax, source: string): boolean {
   return n.children.some(c => c.type === 'storage_class_specifier' && textOf(c, source) === 'static');
 }

@@ -17,7 +17,7 @@ import type { Rule, RuleContext, Verdict } from '../rules/rule';
 import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
 import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
 import { declarationKey } from './declarations';
-import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType } from './facts';
+import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType, unreadInitializer } from './facts';
 import { compactFacts } from './compact';
 import { memoOf, remember } from './memo';
 
@@ -207,7 +207,7 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
     // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
     // the call graph must not depend on which files were asked about
     const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
-    const root = toSyntax(tree, parsedText, skip);
+    const root = toSyntax(tree, parsedText, { skipBody: skip, skipInitializer: unreadInitializer(model, parsedText) });
     const kept = keepTree && !allLazy;
     const facts = readFacts(root, parsedText, file.path, model);
     if (allLazy) compactFacts(facts); // nothing will look at this file's syntax: let it go
@@ -859,7 +859,7 @@ export class ProjectIndex {
     const tree = parseC(piece);
     let root: Syntax;
     try {
-      root = toSyntax(tree, piece, undefined, { offset: start, lines: linesOf(e.info.node) ?? new LineIndex(text) });
+      root = toSyntax(tree, piece, { place: { offset: start, lines: linesOf(e.info.node) ?? new LineIndex(text) } });
     } finally {
       tree.delete();
     }

@@ -15,7 +15,7 @@ import type { Model } from '../../../../allocator-model/src/model';
 import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import { linesOf, toSyntax, type LineIndex, type Syntax } from '../parse/syntax';
-import { readFacts, type FunctionInfo } from './facts';
+import { readFacts, type FunctionInfo, unreadInitializer } from './facts';
 import { bodySkipper, isBinary, localMacroNames, type ParsedFile } from './project';
 
 const CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
@@ -69,12 +69,17 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model): Parse
   const moved = new Set<Syntax>();
   let fresh: Syntax;
   try {
-    fresh = toSyntax(next, analysed, bodySkipper(analysed, model, macros), { offset: 0, lines }, (type, start, end) => {
-      const old = keep.get(`${type}:${start}:${end}`);
-      if (!old || changed.some(([s, e]) => s <= end && start <= e)) return undefined;
-      keep.delete(`${type}:${start}:${end}`);
-      if (old.start !== start) moved.add(old);
-      return old;
+    fresh = toSyntax(next, analysed, {
+      skipBody: bodySkipper(analysed, model, macros),
+      skipInitializer: unreadInitializer(model, analysed),
+      place: { offset: 0, lines },
+      reuse: (type, start, end) => {
+        const old = keep.get(`${type}:${start}:${end}`);
+        if (!old || changed.some(([s, e]) => s <= end && start <= e)) return undefined;
+        keep.delete(`${type}:${start}:${end}`);
+        if (old.start !== start) moved.add(old);
+        return old;
+      },
     });
   } catch (err) {
     next.delete();

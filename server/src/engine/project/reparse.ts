@@ -49,7 +49,7 @@ export function reparseInPlace(prev: ParsedFile, text: string, model: Model): Pa
   const tree = parseC(piece);
   let fresh: Syntax;
   try {
-    fresh = toSyntax(tree, piece, bodySkipper(analysed, model, macros), { offset: fn.start, lines });
+    fresh = toSyntax(tree, piece, { skipBody: bodySkipper(analysed, model, macros), place: { offset: fn.start, lines } });
   } finally {
     tree.delete();
   }
