@@ -97,7 +97,9 @@ const NULL_NAMES = new Set(['NULL', 'nullptr']);
 
 export function analyzeFunction(ctx: FlowContext): FlowResult {
   let analysis = new FunctionAnalysis(ctx, MAX_DISJUNCTS);
+  let t0 = performance.now();
   let result = analysis.run();
+  if (process.env.HL_DBG) console.error('dbg', ctx.fn.name, 'base', analysis.steps, (performance.now()-t0).toFixed(1), analysis.limitHit);
   let cheap = true;
   for (const step of REFINEMENTS) {
     if (!cheap || result.aborted || !analysis.limitHit || !result.events.some(suspicious)) break;
@@ -105,7 +107,9 @@ export function analyzeFunction(ctx: FlowContext): FlowResult {
     // is a function whose paths do not converge, and giving up early spares the time
     const budget = Math.min(ctx.budget * step.budget, Math.max(REFINE_MIN_BUDGET, analysis.steps * REFINE_GROWTH));
     const next = new FunctionAnalysis({ ...ctx, budget }, step.disjuncts);
+    t0 = performance.now();
     const refined = next.run();
+    if (process.env.HL_DBG) console.error('dbg', ctx.fn.name, step.disjuncts, next.steps, (performance.now()-t0).toFixed(1), refined.aborted);
     if (refined.aborted) break;
     analysis = next;
     result = refined;
@@ -198,11 +202,16 @@ class FunctionAnalysis {
     rpo.forEach((rank, id) => (byRank[rank] = id));
     queued[cfg.entry] = 1;
     let aborted = false;
+    // the version of each state when it was last transferred: a node queued again because one of its
+    // paths changed transfers that path only (the others' results are already at the successors)
+    const transferred = new WeakMap<State, number>();
     while (work.size) {
       const id = byRank[work.pop()];
       queued[id] = 0;
       const node = cfg.nodes[id];
       for (const s of [...inStates[id]]) {
+        if (transferred.get(s) === s.version) continue;
+        transferred.set(s, s.version);
         if (++this.steps > this.ctx.budget) {
           aborted = true;
           break;
