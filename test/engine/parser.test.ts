@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initParser } from '../../server/src/engine';
 import { parseC } from '../../server/src/engine/parse/parser';
 import { neutralise } from '../../server/src/engine/parse/neutralise';
-import { toSyntax } from '../../server/src/engine/parse/syntax';
+import { toSyntax, walk, type Syntax } from '../../server/src/engine/parse/syntax';
+import { parseSource, type ParsedFile } from '../../server/src/engine/project/project';
 import { modelFor } from '../../allocator-model/src';
 
 const sample = readFileSync(join(__dirname, '..', '..', 'examples', 'spam', 'spammodule.c'), 'utf8');
@@ -47,5 +48,41 @@ describe('parsing', () => {
     expect(second.col).toBe(0);
     expect(first.row).toBe(0);
     expect(first.col).toBe(text.indexOf('int x'));
+  });
+
+  it('leaves data tables unconverted, and converts the tables the facts read', () => {
+    const numbers = `static const unsigned short decmap[] = {\n${'12288, 12289, 0x3000U, 65292,\n'.repeat(400)}};\n`;
+    const records = `static const struct dbcs_index idx[] = {\n${'{__decmap+1, 33, 126}, {0, 0, 0},\n'.repeat(200)}};\n`;
+    const text = `${numbers}${records}
+static PyObject *spam_system(PyObject *self, PyObject *args) { return NULL; }
+static PyMethodDef methods[] = {
+    {"system", spam_system, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}
+};
+static void obj_dealloc(PyObject *self) { PyObject_Free(self); }
+static PyTypeObject Obj_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "spam.Obj",
+    .tp_dealloc = obj_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+};
+`;
+    const parsed = parseSource({ path: 'spam.c', text }, modelFor()) as ParsedFile;
+    const initializers: Syntax[] = [];
+    walk(parsed.root!, n => {
+      if (n.type === 'initializer_list' && n.field === 'value') initializers.push(n);
+    });
+    const shape = (n: Syntax) => [parsed.analysed.slice(n.start, n.start + 12).split('\n')[0], !!n.lazy, n.children.length > 0];
+    expect(initializers.map(shape)).toEqual([
+      ['{', true, false], // numbers only: blanked before parsing, nothing to convert
+      ['{', true, false], // records nothing reads
+      ['{', false, true], // PyMethodDef: Python calls what it names
+      ['{', false, true], // PyTypeObject: dealloc and flags
+    ]);
+    expect(parsed.facts.pythonFacing.has('spam_system')).toBe(true);
+    expect(parsed.facts.typeObjects).toMatchObject([{ name: 'Obj_Type', dealloc: 'obj_dealloc', gc: true }]);
+    // the text analysed keeps every character: positions and the findings' text come from it
+    expect(parsed.analysed.length).toBe(text.length);
+    expect(parsed.analysed).toContain('12288, 12289');
   });
 });

@@ -198,8 +198,9 @@ function seedPattern(model: Model): RegExp {
 export function parseSource(file: SourceFile, model: Model, allLazy = false, keepTree = false): ParsedFile | FileProblem {
   if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
   const analysed = neutralise(file.text, model);
-  // the text parsed: for a file nobody looks at, without its tables of numbers (same offsets)
-  const parsedText = allLazy ? blankNumericTables(analysed) : analysed;
+  // the text parsed: unless the editor keeps the tree, without its tables of numbers (same offsets)
+  const kept = keepTree && !allLazy;
+  const parsedText = kept ? analysed : blankNumericTables(analysed);
   const tree = parseC(parsedText);
   let keptTree = false;
   try {
@@ -208,7 +209,6 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
     // the call graph must not depend on which files were asked about
     const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
     const root = toSyntax(tree, parsedText, { skipBody: skip, skipInitializer: unreadInitializer(model, parsedText) });
-    const kept = keepTree && !allLazy;
     const facts = readFacts(root, parsedText, file.path, model);
     if (allLazy) compactFacts(facts); // nothing will look at this file's syntax: let it go
     const parsed = { path: file.path, text: file.text, analysed, facts, root: allLazy ? undefined : root, tree: kept ? tree : undefined };
