@@ -97,9 +97,7 @@ const NULL_NAMES = new Set(['NULL', 'nullptr']);
 
 export function analyzeFunction(ctx: FlowContext): FlowResult {
   let analysis = new FunctionAnalysis(ctx, MAX_DISJUNCTS);
-  let t0 = performance.now();
   let result = analysis.run();
-  if (process.env.HL_DBG) console.error('dbg', ctx.fn.name, 'base', analysis.steps, (performance.now()-t0).toFixed(1), analysis.limitHit);
   let cheap = true;
   for (const step of REFINEMENTS) {
     if (!cheap || result.aborted || !analysis.limitHit || !result.events.some(suspicious)) break;
@@ -107,9 +105,7 @@ export function analyzeFunction(ctx: FlowContext): FlowResult {
     // is a function whose paths do not converge, and giving up early spares the time
     const budget = Math.min(ctx.budget * step.budget, Math.max(REFINE_MIN_BUDGET, analysis.steps * REFINE_GROWTH));
     const next = new FunctionAnalysis({ ...ctx, budget }, step.disjuncts);
-    t0 = performance.now();
     const refined = next.run();
-    if (process.env.HL_DBG) console.error('dbg', ctx.fn.name, step.disjuncts, next.steps, (performance.now()-t0).toFixed(1), refined.aborted);
     if (refined.aborted) break;
     analysis = next;
     result = refined;
@@ -389,7 +385,7 @@ class FunctionAnalysis {
   private readonly factsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
   private readonly valueKeys = new WeakMap<object, { writes: number; id: number }>();
   private readonly statusValueKeys = new WeakMap<object, { writes: number; id: number }>();
-  private readonly stableKeys = new WeakMap<object, { writes: number; facts: string[] }>();
+  private readonly stableKeys = new WeakMap<object, { writes: number; prefixes: number[] }>();
 
   private intern(text: string): number {
     let id = this.ids.get(text);
@@ -502,12 +498,13 @@ class FunctionAnalysis {
     }
     const stable = all.map(s => this.stableFacts(s));
     const longest = Math.max(...stable.map(f => f.length));
+    const prefix = (f: readonly number[], k: number) => (f.length === 0 ? -1 : f[Math.min(k, f.length) - 1]);
     for (let k = longest; k >= 1; k--) {
-      const keys = stable.map(f => f.slice(0, k).join('\u0001'));
+      const keys = stable.map(f => prefix(f, k));
       if (new Set(keys).size > this.maxDisjuncts) continue;
-      const groups = new Map<string, State>();
+      const groups = new Map<number, State>();
       all.forEach((s, i) => {
-        const key = `${keys[i]}|${failureKey(s)}|${s.gil}`;
+        const key = withFailureAndGil(keys[i] + 1, s);
         const g = groups.get(key);
         if (g) joinInto(g, s, implicit);
         else groups.set(key, s);
@@ -526,7 +523,11 @@ class FunctionAnalysis {
 
   private stableNames: Set<string> | undefined;
 
-  private stableFacts(st: State): string[] {
+  /**
+   * A state's facts about stable flags, oldest first, as interned prefixes: element k-1 stands for the
+   * first k of them (paths are grouped by how many of their oldest such facts they share).
+   */
+  private stableFacts(st: State): readonly number[] {
     if (!this.stableNames) {
       const counts = new Map<string, number>();
       const bump = (n: string | undefined) => n && counts.set(n, (counts.get(n) ?? 0) + 1);
@@ -541,14 +542,15 @@ class FunctionAnalysis {
       this.stableNames = new Set([...this.params.keys(), ...this.locals.keys()].filter(n => (counts.get(n) ?? 0) <= 1));
     }
     const c = this.stableKeys.get(st.facts);
-    if (c && c.writes === st.facts.writes) return c.facts;
-    const keep: string[] = [];
+    if (c && c.writes === st.facts.writes) return c.prefixes;
+    const prefixes: number[] = [];
+    let id = -1;
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
-      if (deps.every(d => this.stableNames!.has(d))) keep.push((v ? '+' : '-') + k);
+      if (deps.every(d => this.stableNames!.has(d))) prefixes.push((id = this.intern(`${id}${v ? '+' : '-'}${k}`)));
     }
-    this.stableKeys.set(st.facts, { writes: st.facts.writes, facts: keep });
-    return keep;
+    this.stableKeys.set(st.facts, { writes: st.facts.writes, prefixes });
+    return prefixes;
   }
 
   private applyFact(st: State, fact: EdgeFact | undefined): State | null {
