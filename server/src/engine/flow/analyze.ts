@@ -21,7 +21,7 @@ import { typeName } from '../project/facts';
 import type { FlowEvent, Released } from './events';
 import type { Status } from './state';
 import {
-  ABSENT, ESCAPED, EXCEPTION_SET, FREED, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+  ABSENT, ESCAPED, EXCEPTION_SET, FREED, entriesHash, mapHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
 } from './state';
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
@@ -376,15 +376,15 @@ class FunctionAnalysis {
 
   /**
    * Path keys are built from parts cached per map (states share maps until they write, so most
-   * transfers find their parts here) and interned as small numbers: the states at a node are compared
-   * by key on every propagation, and long strings would be hashed and compared again each time.
+   * transfers find their parts here) or kept by the maps themselves (their entry hashes: two states
+   * whose hashes agree are taken to hold the same, with odds of error of 2^-53, which would at worst
+   * merge two paths), and interned as small numbers: the states at a node are compared by key on
+   * every propagation, and long strings would be hashed and compared again each time.
    */
   private readonly ids = new Map<string, number>();
   private readonly varsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
   private readonly statusKeys = new WeakMap<object, { writes: number; id: number }>();
   private readonly factsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
-  private readonly valueKeys = new WeakMap<object, { writes: number; id: number }>();
-  private readonly statusValueKeys = new WeakMap<object, { writes: number; id: number }>();
   private readonly stableKeys = new WeakMap<object, { writes: number; prefixes: number[] }>();
 
   private intern(text: string): number {
@@ -415,42 +415,22 @@ class FunctionAnalysis {
   /** The branch facts; at a loop head only those the loop cannot change. */
   private factsKey(st: State, assigned: Set<string> | undefined): number {
     const facts = st.facts;
+    if (!assigned || facts.size === 0) return mapHash(facts);
     const c = this.factsKeys.get(facts);
     if (c && c.writes === facts.writes && c.assigned === assigned) return c.id;
-    let text: string;
-    if (!assigned || facts.size === 0) text = st.factsKey();
-    else {
-      const keep: string[] = [];
-      for (const [k, v] of facts) {
-        const deps = st.factDeps.get(k) ?? [];
-        if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
-      }
-      text = keep.sort().join('\u0001');
+    const keep: string[] = [];
+    for (const [k, v] of facts) {
+      const deps = st.factDeps.get(k) ?? [];
+      if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
     }
-    const id = this.intern(text);
+    const id = entriesHash(keep);
     this.factsKeys.set(facts, { writes: facts.writes, assigned, id });
     return id;
   }
 
   /** Everything a state holds (values and block states, NONNULL aside), as one number. */
   private valueKey(st: State): number {
-    const vars = st.vars;
-    let v = this.valueKeys.get(vars);
-    if (!v || v.writes !== vars.writes) {
-      const parts: string[] = [];
-      for (const [k, val] of vars) parts.push(`${k}=${val.join(',')}`);
-      v = { writes: vars.writes, id: this.intern(parts.sort().join(';')) };
-      this.valueKeys.set(vars, v);
-    }
-    const status = st.status;
-    let x = this.statusValueKeys.get(status);
-    if (!x || x.writes !== status.writes) {
-      const parts: string[] = [];
-      for (const [k, b] of status) parts.push(`${k}#${b.bits & ~NONNULL}`);
-      x = { writes: status.writes, id: this.intern(parts.sort().join(';')) };
-      this.statusValueKeys.set(status, x);
-    }
-    return this.intern(`${v.id},${x.id}`);
+    return this.intern(`${mapHash(st.vars)},${mapHash(st.status)}`);
   }
 
   /** Keys of the states waiting at a node, recomputed only when a state changed since. */

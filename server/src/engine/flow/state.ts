@@ -51,6 +51,61 @@ export function defaultBits(target: string): number {
  */
 export class CountingMap<K, V> extends Map<K, V> {
   writes = 0;
+  /**
+   * An order-independent hash of the entries (the XOR of their hashes, two independent 32-bit halves),
+   * kept by State's setters so that comparing what two states hold costs nothing.
+   */
+  hashA = 0;
+  hashB = 0;
+  constructor(src?: CountingMap<K, V>) {
+    super(src);
+    if (src) {
+      this.hashA = src.hashA;
+      this.hashB = src.hashB;
+    }
+  }
+}
+
+/** FNV-1a over the text from a seed, finished with murmur3's mixer (so XOR-combined hashes stay independent). */
+function hash32(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function toggle(map: CountingMap<unknown, unknown>, entry: string): void {
+  map.hashA ^= hash32(entry, 0x811c9dc5);
+  map.hashB ^= hash32(entry, 0x050c5d1f);
+}
+
+/** A map's entry hash as one exact integer (53 bits: equal maps give equal numbers; others collide with odds of 2^-53). */
+export function mapHash(map: { readonly hashA: number; readonly hashB: number }): number {
+  return (map.hashA >>> 0) * 2_097_152 + ((map.hashB >>> 0) >>> 11);
+}
+
+/** The hash mapHash would give a map holding exactly these entries (facts spelled `+key` / `-key`). */
+export function entriesHash(entries: Iterable<string>): number {
+  let a = 0;
+  let b = 0;
+  for (const e of entries) {
+    a ^= hash32(e, 0x811c9dc5);
+    b ^= hash32(e, 0x050c5d1f);
+  }
+  return (a >>> 0) * 2_097_152 + ((b >>> 0) >>> 11);
+}
+
+const varEntry = (loc: string, v: Val) => `${loc}=${v.join(',')}`;
+const statusEntry = (target: string, s: Status) => `${target}#${s.bits & ~NONNULL}`;
+
+/** What a state's maps show of their bookkeeping: the write count and the entry hash. */
+export interface Counted {
+  readonly writes: number;
+  readonly hashA: number;
+  readonly hashB: number;
 }
 
 export class State {
@@ -95,15 +150,15 @@ export class State {
     }
   }
 
-  get vars(): ReadonlyMap<string, Val> & { readonly writes: number } {
+  get vars(): ReadonlyMap<string, Val> & Counted {
     return this._vars;
   }
 
-  get status(): ReadonlyMap<string, Status> & { readonly writes: number } {
+  get status(): ReadonlyMap<string, Status> & Counted {
     return this._status;
   }
 
-  get facts(): ReadonlyMap<string, boolean> & { readonly writes: number } {
+  get facts(): ReadonlyMap<string, boolean> & Counted {
     return this._facts;
   }
 
@@ -116,6 +171,9 @@ export class State {
       this._vars = new CountingMap(this._vars);
       this.owned |= 1;
     }
+    const old = this._vars.get(loc);
+    if (old) toggle(this._vars, varEntry(loc, old));
+    toggle(this._vars, varEntry(loc, v));
     this._vars.set(loc, v);
     this._vars.writes++;
     this.version++;
@@ -126,6 +184,9 @@ export class State {
       this._status = new CountingMap(this._status);
       this.owned |= 2;
     }
+    const old = this._status.get(target);
+    if (old) toggle(this._status, statusEntry(target, old));
+    toggle(this._status, statusEntry(target, s));
     this._status.set(target, s);
     this._status.writes++;
     this.version++;
@@ -143,6 +204,9 @@ export class State {
 
   setFact(key: string, value: boolean, deps: readonly string[]): void {
     this.ownFacts();
+    const old = this._facts.get(key);
+    if (old !== undefined) toggle(this._facts, (old ? '+' : '-') + key);
+    toggle(this._facts, (value ? '+' : '-') + key);
     this._facts.set(key, value);
     this._facts.writes++;
     this._factDeps.set(key, deps);
@@ -150,6 +214,9 @@ export class State {
 
   deleteFact(key: string): void {
     this.ownFacts();
+    const old = this._facts.get(key);
+    if (old === undefined) return;
+    toggle(this._facts, (old ? '+' : '-') + key);
     this._facts.delete(key);
     this._facts.writes++;
     this._factDeps.delete(key);
