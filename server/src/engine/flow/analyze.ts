@@ -21,7 +21,7 @@ import { typeName } from '../project/facts';
 import type { FlowEvent, Released } from './events';
 import type { Status } from './state';
 import {
-  ABSENT, ESCAPED, EXCEPTION_SET, FREED, entriesHash, mapHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+  ABSENT, ESCAPED, EXCEPTION_SET, FREED, factsHash, factsHashOf, statusHash, varsHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
 } from './state';
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
@@ -385,6 +385,7 @@ class FunctionAnalysis {
   private readonly varsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
   private readonly statusKeys = new WeakMap<object, { writes: number; id: number }>();
   private readonly factsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
+  private readonly valueKeys = new WeakMap<object, { writes: number; hash: number }>();
   private readonly stableKeys = new WeakMap<object, { writes: number; prefixes: number[] }>();
 
   private intern(text: string): number {
@@ -415,22 +416,28 @@ class FunctionAnalysis {
   /** The branch facts; at a loop head only those the loop cannot change. */
   private factsKey(st: State, assigned: Set<string> | undefined): number {
     const facts = st.facts;
-    if (!assigned || facts.size === 0) return mapHash(facts);
+    if (!assigned || facts.size === 0) return factsHash(facts);
     const c = this.factsKeys.get(facts);
     if (c && c.writes === facts.writes && c.assigned === assigned) return c.id;
-    const keep: string[] = [];
+    const keep: [string, boolean][] = [];
     for (const [k, v] of facts) {
       const deps = st.factDeps.get(k) ?? [];
-      if (!deps.some(d => assigned.has(d))) keep.push((v ? '+' : '-') + k);
+      if (!deps.some(d => assigned.has(d))) keep.push([k, v]);
     }
-    const id = entriesHash(keep);
+    const id = factsHashOf(keep);
     this.factsKeys.set(facts, { writes: facts.writes, assigned, id });
     return id;
   }
 
   /** Everything a state holds (values and block states, NONNULL aside), as one number. */
   private valueKey(st: State): number {
-    return this.intern(`${mapHash(st.vars)},${mapHash(st.status)}`);
+    const vars = st.vars;
+    let v = this.valueKeys.get(vars);
+    if (!v || v.writes !== vars.writes) this.valueKeys.set(vars, (v = { writes: vars.writes, hash: varsHash(vars) }));
+    const status = st.status;
+    let x = this.valueKeys.get(status);
+    if (!x || x.writes !== status.writes) this.valueKeys.set(status, (x = { writes: status.writes, hash: statusHash(status) }));
+    return this.intern(`${v.hash},${x.hash}`);
   }
 
   /** Keys of the states waiting at a node, recomputed only when a state changed since. */

@@ -52,8 +52,8 @@ export function defaultBits(target: string): number {
 export class CountingMap<K, V> extends Map<K, V> {
   writes = 0;
   /**
-   * An order-independent hash of the entries (the XOR of their hashes, two independent 32-bit halves),
-   * kept by State's setters so that comparing what two states hold costs nothing.
+   * An order-independent hash of the entries (the XOR of their hashes, two independent 32-bit
+   * halves); kept up to date for facts, which are keyed on every branch.
    */
   hashA = 0;
   hashB = 0;
@@ -66,10 +66,17 @@ export class CountingMap<K, V> extends Map<K, V> {
   }
 }
 
-/** FNV-1a over the text from a seed, finished with murmur3's mixer (so XOR-combined hashes stay independent). */
-function hash32(text: string, seed: number): number {
-  let h = seed;
+const SEED_A = 0x811c9dc5;
+const SEED_B = 0x050c5d1f;
+
+/** FNV-1a steps over a string's characters. */
+function fold(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** murmur3's finaliser: XOR-combined hashes of similar entries stay independent. */
+function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -77,31 +84,58 @@ function hash32(text: string, seed: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function toggle(map: CountingMap<unknown, unknown>, entry: string): void {
-  map.hashA ^= hash32(entry, 0x811c9dc5);
-  map.hashB ^= hash32(entry, 0x050c5d1f);
-}
+const factHash = (seed: number, key: string, value: boolean) => finish(fold(Math.imul(seed ^ (value ? 43 : 45), 0x01000193), key));
+const varHash = (seed: number, loc: string, v: Val) => {
+  let h = Math.imul(fold(seed, loc) ^ 61, 0x01000193);
+  for (const t of v) h = Math.imul(fold(h, t) ^ 44, 0x01000193);
+  return finish(h);
+};
+const statusEntryHash = (seed: number, target: string, s: Status) => finish(Math.imul(fold(seed, target) ^ (s.bits & ~NONNULL), 0x01000193));
 
-/** A map's entry hash as one exact integer (53 bits: equal maps give equal numbers; others collide with odds of 2^-53). */
-export function mapHash(map: { readonly hashA: number; readonly hashB: number }): number {
-  return (map.hashA >>> 0) * 2_097_152 + ((map.hashB >>> 0) >>> 11);
-}
-
-/** The hash mapHash would give a map holding exactly these entries (facts spelled `+key` / `-key`). */
-export function entriesHash(entries: Iterable<string>): number {
-  let a = 0;
-  let b = 0;
-  for (const e of entries) {
-    a ^= hash32(e, 0x811c9dc5);
-    b ^= hash32(e, 0x050c5d1f);
-  }
+/** The two halves as one exact integer (53 bits: equal sets give equal numbers; others collide with odds of 2^-53). */
+function combine(a: number, b: number): number {
   return (a >>> 0) * 2_097_152 + ((b >>> 0) >>> 11);
 }
 
-const varEntry = (loc: string, v: Val) => `${loc}=${v.join(',')}`;
-const statusEntry = (target: string, s: Status) => `${target}#${s.bits & ~NONNULL}`;
+/** A hash of a state's facts, kept as they are set (equal fact sets, equal numbers). */
+export function factsHash(facts: { readonly hashA: number; readonly hashB: number }): number {
+  return combine(facts.hashA, facts.hashB);
+}
 
-/** What a state's maps show of their bookkeeping: the write count and the entry hash. */
+/** The hash factsHash would give a state holding exactly these facts. */
+export function factsHashOf(facts: Iterable<readonly [string, boolean]>): number {
+  let a = 0;
+  let b = 0;
+  for (const [k, v] of facts) {
+    a ^= factHash(SEED_A, k, v);
+    b ^= factHash(SEED_B, k, v);
+  }
+  return combine(a, b);
+}
+
+/** A hash of a state's values (equal maps, equal numbers). */
+export function varsHash(vars: ReadonlyMap<string, Val>): number {
+  let a = 0;
+  let b = 0;
+  for (const [k, v] of vars) {
+    a ^= varHash(SEED_A, k, v);
+    b ^= varHash(SEED_B, k, v);
+  }
+  return combine(a, b);
+}
+
+/** A hash of the states of a state's blocks, NONNULL aside. */
+export function statusHash(status: ReadonlyMap<string, Status>): number {
+  let a = 0;
+  let b = 0;
+  for (const [k, s] of status) {
+    a ^= statusEntryHash(SEED_A, k, s);
+    b ^= statusEntryHash(SEED_B, k, s);
+  }
+  return combine(a, b);
+}
+
+/** What a state's maps show of their bookkeeping: the write count and (for facts) the entry hash. */
 export interface Counted {
   readonly writes: number;
   readonly hashA: number;
@@ -171,9 +205,6 @@ export class State {
       this._vars = new CountingMap(this._vars);
       this.owned |= 1;
     }
-    const old = this._vars.get(loc);
-    if (old) toggle(this._vars, varEntry(loc, old));
-    toggle(this._vars, varEntry(loc, v));
     this._vars.set(loc, v);
     this._vars.writes++;
     this.version++;
@@ -184,9 +215,6 @@ export class State {
       this._status = new CountingMap(this._status);
       this.owned |= 2;
     }
-    const old = this._status.get(target);
-    if (old) toggle(this._status, statusEntry(target, old));
-    toggle(this._status, statusEntry(target, s));
     this._status.set(target, s);
     this._status.writes++;
     this.version++;
@@ -205,8 +233,8 @@ export class State {
   setFact(key: string, value: boolean, deps: readonly string[]): void {
     this.ownFacts();
     const old = this._facts.get(key);
-    if (old !== undefined) toggle(this._facts, (old ? '+' : '-') + key);
-    toggle(this._facts, (value ? '+' : '-') + key);
+    if (old !== undefined) this.toggleFact(key, old);
+    this.toggleFact(key, value);
     this._facts.set(key, value);
     this._facts.writes++;
     this._factDeps.set(key, deps);
@@ -216,10 +244,15 @@ export class State {
     this.ownFacts();
     const old = this._facts.get(key);
     if (old === undefined) return;
-    toggle(this._facts, (old ? '+' : '-') + key);
+    this.toggleFact(key, old);
     this._facts.delete(key);
     this._facts.writes++;
     this._factDeps.delete(key);
+  }
+
+  private toggleFact(key: string, value: boolean): void {
+    this._facts.hashA ^= factHash(SEED_A, key, value);
+    this._facts.hashB ^= factHash(SEED_B, key, value);
   }
 
   factsKey(): string {
