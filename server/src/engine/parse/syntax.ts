@@ -126,30 +126,38 @@ export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): S
   const lines = place?.lines ?? new LineIndex(text);
   const base = place?.offset ?? 0;
   const root: Syntax = new SyntaxNode(cursor.nodeType, cursor.startIndex + base, cursor.endIndex + base, null, lines);
+  // every property read below is a call into WASM: the type's name and named-ness come from tables
+  const language = tree.language;
+  const names = language.types;
+  const named = namedTable(language);
+  const fields = language.fields;
+  if (tree.rootNode.hasError) root.broken = true;
   const stack: Syntax[] = [root];
   if (cursor.gotoFirstChild()) {
     for (;;) {
       const parent = stack[stack.length - 1];
-      const type = cursor.nodeType;
+      const typeId = cursor.nodeTypeId;
+      const type = names[typeId] || 'ERROR';
       let descended = false;
-      if (cursor.nodeIsNamed) {
+      if (named(typeId)) {
         const kept = type !== 'comment' && reuse?.(type, cursor.startIndex + base, cursor.endIndex + base);
         if (kept) {
           kept.parent = parent;
-          kept.field = cursor.currentFieldName;
+          kept.field = fields[cursor.currentFieldId];
           parent.children.push(kept);
           if (kept.broken) markBroken(parent);
         } else if (type !== 'comment') {
           const s = cursor.startIndex;
           const e = cursor.endIndex;
-          const node = new SyntaxNode(type, s + base, e + base, cursor.currentFieldName, lines);
+          const node = new SyntaxNode(type, s + base, e + base, fields[cursor.currentFieldId], lines);
           node.parent = parent;
           parent.children.push(node);
-          if (type === 'ERROR' || (s === e && cursor.nodeIsMissing)) markBroken(node);
+          // a function's ERROR and MISSING nodes, converted or not, in one question (the root was asked too)
+          if (type === 'ERROR' || (type === 'function_definition' && cursor.currentNode.hasError)) markBroken(node);
           const skip = skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s + base, e + base);
           if (skip) {
             node.lazy = true;
-            if (skip === 'names') node.names = identifiersBelow(cursor, text);
+            if (skip === 'names') node.names = identifiersBelow(cursor, text, language);
           } else if (skipInitializer && type === 'initializer_list' && isTopLevelValue(node) && skipInitializer(child(node.parent!.parent!, 'type') ?? node)) {
             node.lazy = true;
           } else if (cursor.gotoFirstChild()) {
@@ -160,10 +168,8 @@ export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): S
           }
         }
       } else {
-        const field = cursor.currentFieldName;
-        if (field === 'operator') parent.op = type;
-        else if (parent.op === undefined && type.startsWith('#')) parent.op = type;
-        if (cursor.nodeIsMissing) markBroken(parent);
+        if (parent.op === undefined && type.startsWith('#')) parent.op = type;
+        else if (fields[cursor.currentFieldId] === 'operator') parent.op = type;
       }
       if (descended) continue;
       while (!cursor.gotoNextSibling()) {
@@ -190,18 +196,35 @@ function isTopLevelValue(n: Syntax): boolean {
   return !!decl && decl.type === 'declaration' && !!decl.parent && TOP_LEVEL_CONTAINERS.has(decl.parent.type);
 }
 
+const namedTables = new WeakMap<object, (typeId: number) => boolean>();
+
+/** Whether nodes of a type are named, asked of the grammar once per type. */
+function namedTable(language: Tree['language']): (typeId: number) => boolean {
+  let table = namedTables.get(language);
+  if (!table) {
+    const known: (boolean | undefined)[] = [];
+    table = id => (known[id] ??= language.nodeTypeIsNamed(id));
+    namedTables.set(language, table);
+  }
+  return table;
+}
+
 /**
  * Identifier texts in the subtree under the cursor, visiting what toSyntax would convert (named nodes,
  * comments left out). The cursor ends where it started.
  */
-function identifiersBelow(cursor: TreeCursor, text: string): string[] {
+function identifiersBelow(cursor: TreeCursor, text: string, language: Tree['language']): string[] {
   const names = new Set<string>();
+  const types = language.types;
+  const named = namedTable(language);
   if (!cursor.gotoFirstChild()) return [];
   let depth = 1;
   for (;;) {
     let descended = false;
-    if (cursor.nodeIsNamed && cursor.nodeType !== 'comment') {
-      if (cursor.nodeType === 'identifier') names.add(text.slice(cursor.startIndex, cursor.endIndex));
+    const typeId = cursor.nodeTypeId;
+    const type = types[typeId] || 'ERROR';
+    if (named(typeId) && type !== 'comment') {
+      if (type === 'identifier') names.add(text.slice(cursor.startIndex, cursor.endIndex));
       else if (cursor.gotoFirstChild()) {
         depth++;
         descended = true;
