@@ -198,16 +198,15 @@ class FunctionAnalysis {
     rpo.forEach((rank, id) => (byRank[rank] = id));
     queued[cfg.entry] = 1;
     let aborted = false;
-    // the version of each state when it was last transferred: a node queued again because one of its
-    // paths changed transfers that path only (the others' results are already at the successors)
-    const transferred = new WeakMap<State, number>();
+    // a node queued again because one of its paths changed transfers that path only (the others'
+    // results are already at the successors)
     while (work.size) {
       const id = byRank[work.pop()];
       queued[id] = 0;
       const node = cfg.nodes[id];
       for (const s of [...inStates[id]]) {
-        if (transferred.get(s) === s.version) continue;
-        transferred.set(s, s.version);
+        if (s.doneVersion === s.version) continue;
+        s.doneVersion = s.version;
         if (++this.steps > this.ctx.budget) {
           aborted = true;
           break;
@@ -382,11 +381,6 @@ class FunctionAnalysis {
    * every propagation, and long strings would be hashed and compared again each time.
    */
   private readonly ids = new Map<string, number>();
-  private readonly varsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
-  private readonly statusKeys = new WeakMap<object, { writes: number; id: number }>();
-  private readonly factsKeys = new WeakMap<object, { writes: number; assigned: Set<string> | undefined; id: number }>();
-  private readonly valueKeys = new WeakMap<object, { writes: number; hash: number }>();
-  private readonly stableKeys = new WeakMap<object, { writes: number; prefixes: number[] }>();
 
   private intern(text: string): number {
     let id = this.ids.get(text);
@@ -397,19 +391,19 @@ class FunctionAnalysis {
   /** Flags and storage: what the variables contribute to the path key. */
   private varsKey(st: State, assigned: Set<string> | undefined): number {
     const vars = st.vars;
-    const c = this.varsKeys.get(vars);
-    if (c && c.writes === vars.writes && c.assigned === assigned) return c.id;
+    const c = vars.keyMemo;
+    if (c && c.writes === vars.writes && c.tag === assigned) return c.value;
     const id = this.intern(`${this.flagKey(vars, assigned)}|${storageKey(vars)}`);
-    this.varsKeys.set(vars, { writes: vars.writes, assigned, id });
+    vars.keyMemo = { writes: vars.writes, tag: assigned, value: id };
     return id;
   }
 
   private releasedKey(st: State): number {
     const status = st.status;
-    const c = this.statusKeys.get(status);
-    if (c && c.writes === status.writes) return c.id;
+    const c = status.keyMemo;
+    if (c && c.writes === status.writes) return c.value;
     const id = this.intern(releasedKey(status));
-    this.statusKeys.set(status, { writes: status.writes, id });
+    status.keyMemo = { writes: status.writes, tag: undefined, value: id };
     return id;
   }
 
@@ -417,41 +411,41 @@ class FunctionAnalysis {
   private factsKey(st: State, assigned: Set<string> | undefined): number {
     const facts = st.facts;
     if (!assigned || facts.size === 0) return factsHash(facts);
-    const c = this.factsKeys.get(facts);
-    if (c && c.writes === facts.writes && c.assigned === assigned) return c.id;
+    const c = facts.keyMemo;
+    if (c && c.writes === facts.writes && c.tag === assigned) return c.value;
     const keep: [string, boolean][] = [];
     for (const [k, v] of facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (!deps.some(d => assigned.has(d))) keep.push([k, v]);
     }
     const id = factsHashOf(keep);
-    this.factsKeys.set(facts, { writes: facts.writes, assigned, id });
+    facts.keyMemo = { writes: facts.writes, tag: assigned, value: id };
     return id;
   }
 
   /** Everything a state holds (values and block states, NONNULL aside), as one number. */
   private valueKey(st: State): number {
     const vars = st.vars;
-    let v = this.valueKeys.get(vars);
-    if (!v || v.writes !== vars.writes) this.valueKeys.set(vars, (v = { writes: vars.writes, hash: varsHash(vars) }));
+    let v = vars.hashMemo;
+    if (!v || v.writes !== vars.writes) vars.hashMemo = v = { writes: vars.writes, tag: undefined, value: varsHash(vars) };
     const status = st.status;
-    let x = this.valueKeys.get(status);
-    if (!x || x.writes !== status.writes) this.valueKeys.set(status, (x = { writes: status.writes, hash: statusHash(status) }));
-    return this.intern(`${v.hash},${x.hash}`);
+    let x = status.hashMemo;
+    if (!x || x.writes !== status.writes) status.hashMemo = x = { writes: status.writes, tag: undefined, value: statusHash(status) };
+    return this.intern(`${v.value},${x.value}`);
   }
 
   /** Keys of the states waiting at a node, recomputed only when a state changed since. */
-  private readonly keyCache = new WeakMap<State, { node: number; version: number; key: number }>();
 
   /** Which paths may be joined at `node`: same key, same pending failure, same GIL. */
   private stateKey(st: State, node: number): number {
-    const cached = this.keyCache.get(st);
     let key: number;
-    if (cached && cached.node === node && cached.version === st.version) key = cached.key;
+    if (st.keyNode === node && st.keyVersion === st.version) key = st.keyId;
     else {
       const assigned = this.loopAssigned.get(node);
       key = this.intern(`${this.factsKey(st, assigned)},${this.varsKey(st, assigned)},${this.releasedKey(st)}`);
-      this.keyCache.set(st, { node, version: st.version, key });
+      st.keyNode = node;
+      st.keyVersion = st.version;
+      st.keyId = key;
     }
     return withFailureAndGil(key, st);
   }
@@ -528,15 +522,15 @@ class FunctionAnalysis {
       });
       this.stableNames = new Set([...this.params.keys(), ...this.locals.keys()].filter(n => (counts.get(n) ?? 0) <= 1));
     }
-    const c = this.stableKeys.get(st.facts);
-    if (c && c.writes === st.facts.writes) return c.prefixes;
+    const c = st.facts.prefixMemo;
+    if (c && c.writes === st.facts.writes) return c.value;
     const prefixes: number[] = [];
     let id = -1;
     for (const [k, v] of st.facts) {
       const deps = st.factDeps.get(k) ?? [];
       if (deps.every(d => this.stableNames!.has(d))) prefixes.push((id = this.intern(`${id}${v ? '+' : '-'}${k}`)));
     }
-    this.stableKeys.set(st.facts, { writes: st.facts.writes, prefixes });
+    st.facts.prefixMemo = { writes: st.facts.writes, tag: undefined, value: prefixes };
     return prefixes;
   }
 

@@ -49,6 +49,13 @@ export function defaultBits(target: string): number {
  * A map that counts its writes: states share maps until one writes (copy on write), and a map that is
  * written in place by its owner invalidates whatever was derived from it by its count.
  */
+/** A value derived from a map: valid while the map's write count, and what it was derived for, are unchanged. */
+export interface Memo<T> {
+  writes: number;
+  tag: unknown;
+  value: T;
+}
+
 export class CountingMap<K, V> extends Map<K, V> {
   writes = 0;
   /**
@@ -57,6 +64,13 @@ export class CountingMap<K, V> extends Map<K, V> {
    */
   hashA = 0;
   hashB = 0;
+  /**
+   * Values the analysis derives from the map (a part of a path key, a hash), cached on the map itself:
+   * cheaper than WeakMaps keyed by it, to look up and for the garbage collector. Not copied.
+   */
+  keyMemo: Memo<number> | undefined;
+  hashMemo: Memo<number> | undefined;
+  prefixMemo: Memo<readonly number[]> | undefined;
   constructor(src?: CountingMap<K, V>) {
     super(src);
     if (src) {
@@ -140,6 +154,9 @@ export interface Counted {
   readonly writes: number;
   readonly hashA: number;
   readonly hashB: number;
+  keyMemo: Memo<number> | undefined;
+  hashMemo: Memo<number> | undefined;
+  prefixMemo: Memo<readonly number[]> | undefined;
 }
 
 export class State {
@@ -152,6 +169,12 @@ export class State {
   private key: string | undefined;
   /** Bumped by every change of vars, status or facts: derived keys are cached per version. */
   version = 0;
+  /** The analysis's path key for this state at a node, while its version is unchanged (not copied). */
+  keyNode = -1;
+  keyVersion = -1;
+  keyId = 0;
+  /** The version this state had when the analysis last transferred it (not copied). */
+  doneVersion = -1;
   gil: number;
   /** Site of an allocation whose failure branch we are on, until an exception is set; else NO_FAILURE or EXCEPTION_SET. */
   noMem: number;
