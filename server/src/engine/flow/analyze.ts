@@ -21,7 +21,7 @@ import { typeName } from '../project/facts';
 import type { FlowEvent, Released } from './events';
 import type { Status } from './state';
 import {
-  ABSENT, ESCAPED, EXCEPTION_SET, FREED, factsHash, factsHashOf, statusHash, varsHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+  ABSENT, ESCAPED, EXCEPTION_SET, FREED, SEED_A, SEED_B, combineHalves, factsHash, factsHashOf, statusHash, textHash, varHash, varsHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
 } from './state';
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
@@ -358,21 +358,6 @@ class FunctionAnalysis {
     }
   }
 
-  /** Integer flags holding constants (`owned = 1`) keep paths apart like branch facts do. */
-  private flagKey(vars: ReadonlyMap<string, Val>, assigned: Set<string> | undefined): string {
-    let key = '';
-    for (const [loc, v] of vars) {
-      if (v.length !== 1 || !loc.startsWith('v:')) continue;
-      const t = v[0];
-      if (t !== 'n' && t[0] !== 'c') continue;
-      const name = loc.slice(2);
-      const local = this.locals.get(name);
-      if (!local || local.pointers > 0 || local.array || assigned?.has(name)) continue;
-      key += `${name}=${t};`;
-    }
-    return key;
-  }
-
   /**
    * Path keys are built from parts cached per map (states share maps until they write, so most
    * transfers find their parts here) or kept by the maps themselves (their entry hashes: two states
@@ -388,15 +373,45 @@ class FunctionAnalysis {
     return id;
   }
 
-  /** Flags and storage: what the variables contribute to the path key. */
+  /**
+   * What the variables contribute to the path key, as a hash of the entries that count: integer flags
+   * holding constants (`owned = 1`, not assigned in the loop whose head this is) keep paths apart like
+   * branch facts do, and so do local pointers that certainly hold stack or static storage (`out =
+   * stackbuf` before it grows onto the heap: merged with the heap paths, `out != stackbuf` could no
+   * longer tell the two apart).
+   */
   private varsKey(st: State, assigned: Set<string> | undefined): number {
     const vars = st.vars;
     const c = vars.keyMemo;
     if (c && c.writes === vars.writes && c.tag === assigned) return c.value;
-    const id = this.intern(`${this.flagKey(vars, assigned)}|${storageKey(vars)}`);
+    let parts = this.keyParts.get(assigned);
+    if (!parts) {
+      const part = (seed: number) => (loc: string, v: Val): number => {
+        if (v.length !== 1 || !loc.startsWith('v:')) return 0;
+        const t = v[0];
+        const c0 = t.charCodeAt(0);
+        if (c0 === 115 /* s */ || c0 === 116 /* t */) return textHash(seed ^ 0x27d4eb2f, loc);
+        if (t !== 'n' && c0 !== 99 /* c */) return 0;
+        const name = loc.slice(2);
+        const local = this.locals.get(name);
+        if (!local || local.pointers > 0 || local.array || assigned?.has(name)) return 0;
+        return varHash(seed, loc, v);
+      };
+      parts = { a: part(SEED_A), b: part(SEED_B), basesA: new WeakMap(), basesB: new WeakMap() };
+      this.keyParts.set(assigned, parts);
+    }
+    const id = combineHalves(vars.entryHash(parts.a, parts.basesA), vars.entryHash(parts.b, parts.basesB));
     vars.keyMemo = { writes: vars.writes, tag: assigned, value: id };
     return id;
   }
+
+  /** varsKey's entry hashes per loop head (a base's hash is computed once per head). */
+  private readonly keyParts = new Map<Set<string> | undefined, {
+    a: (loc: string, v: Val) => number;
+    b: (loc: string, v: Val) => number;
+    basesA: WeakMap<object, number>;
+    basesB: WeakMap<object, number>;
+  }>();
 
   private releasedKey(st: State): number {
     const status = st.status;
@@ -2226,20 +2241,6 @@ function withFailureAndGil(key: number, st: State): number {
 function releasedKey(status: ReadonlyMap<string, Status>): string {
   let key = '';
   for (const [t, s] of status) if (t.charCodeAt(0) === 111 /* o */ && s.bits & FREED && !(s.bits & LIVE)) key += t + ',';
-  return key;
-}
-
-/**
- * Which local pointers certainly hold stack or static storage (`out = stackbuf` before it grows onto
- * the heap): merged with the heap paths, `out != stackbuf` could no longer tell the two apart.
- */
-function storageKey(vars: ReadonlyMap<string, Val>): string {
-  let key = '';
-  for (const [loc, v] of vars) {
-    if (v.length !== 1 || !loc.startsWith('v:')) continue;
-    const c = v[0].charCodeAt(0);
-    if (c === 115 /* s */ || c === 116 /* t */) key += loc + ',';
-  }
   return key;
 }
 

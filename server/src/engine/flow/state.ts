@@ -80,6 +80,137 @@ export class CountingMap<K, V> extends Map<K, V> {
   }
 }
 
+/**
+ * A map for the big, often-copied parts of a state (values, block states): a shared base that is never
+ * written once shared, plus this map's own writes on top. Copying costs the top only; when the top
+ * grows to a quarter of the base, a copy first folds the two into a new shared base.
+ */
+export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
+  writes = 0;
+  hashA = 0;
+  hashB = 0;
+  keyMemo: Memo<number> | undefined;
+  hashMemo: Memo<number> | undefined;
+  prefixMemo: Memo<readonly number[]> | undefined;
+  private base: Map<K, V>;
+  private top: Map<K, V>;
+  /** Keys of the top that are not in the base. */
+  private added = 0;
+
+  constructor(src?: LayeredMap<K, V>) {
+    if (!src) {
+      this.base = new Map();
+      this.top = new Map();
+      return;
+    }
+    if (src.top.size > 8 && src.top.size * 4 > src.base.size) src.fold();
+    this.base = src.base;
+    this.top = new Map(src.top);
+    this.added = src.added;
+  }
+
+  /** The same content, with the top folded into a new base (shared by whoever copies this map next). */
+  private fold(): void {
+    const flat = new Map(this.base);
+    for (const [k, v] of this.top) flat.set(k, v);
+    this.base = flat;
+    this.top = new Map();
+    this.added = 0;
+  }
+
+  get size(): number {
+    return this.base.size + this.added;
+  }
+
+  get(key: K): V | undefined {
+    const v = this.top.get(key);
+    return v !== undefined ? v : this.base.get(key);
+  }
+
+  has(key: K): boolean {
+    return this.top.has(key) || this.base.has(key);
+  }
+
+  set(key: K, value: V): this {
+    if (!this.top.has(key) && !this.base.has(key)) this.added++;
+    this.top.set(key, value);
+    return this;
+  }
+
+  forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void): void {
+    for (const [k, v] of this) fn(v, k, this);
+  }
+
+  *keys(): MapIterator<K> {
+    for (const [k] of this) yield k;
+  }
+
+  *values(): MapIterator<V> {
+    for (const [, v] of this) yield v;
+  }
+
+  entries(): MapIterator<[K, V]> {
+    return this[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): MapIterator<[K, V]> {
+    return new LayeredIterator(this.base, this.top);
+  }
+
+  /** Both maps stand on the same base: they can differ only in the keys of their tops. */
+  sharesBase(other: LayeredMap<K, V>): boolean {
+    return this.base === other.base;
+  }
+
+  /** The keys written since the base (with their values). */
+  own(): ReadonlyMap<K, V> {
+    return this.top;
+  }
+
+  /** XOR-combined entry hashes: the base's computed once per base, then the top's writes over it. */
+  entryHash(entry: (k: K, v: V) => number, baseHashes: WeakMap<object, number>): number {
+    let h = baseHashes.get(this.base);
+    if (h === undefined) {
+      h = 0;
+      for (const [k, v] of this.base) h ^= entry(k, v);
+      baseHashes.set(this.base, h);
+    }
+    for (const [k, v] of this.top) {
+      const under = this.base.get(k);
+      if (under !== undefined) h ^= entry(k, under);
+      h ^= entry(k, v);
+    }
+    return h;
+  }
+}
+
+/** The base's entries (with the top's values where it overrides them) in order, then the top's new keys. */
+class LayeredIterator<K, V> implements MapIterator<[K, V]> {
+  private readonly baseIt: MapIterator<[K, V]>;
+  private topIt: MapIterator<[K, V]> | undefined;
+  constructor(private readonly base: Map<K, V>, private readonly top: Map<K, V>) {
+    this.baseIt = base.entries();
+  }
+  next(): IteratorResult<[K, V], undefined> {
+    if (!this.topIt) {
+      const r = this.baseIt.next();
+      if (!r.done) {
+        const t = this.top.size ? this.top.get(r.value[0]) : undefined;
+        if (t !== undefined) r.value[1] = t;
+        return r;
+      }
+      this.topIt = this.top.entries();
+    }
+    for (;;) {
+      const r = this.topIt.next();
+      if (r.done || !this.base.has(r.value[0])) return r;
+    }
+  }
+  [Symbol.iterator](): MapIterator<[K, V]> {
+    return this;
+  }
+}
+
 const SEED_A = 0x811c9dc5;
 const SEED_B = 0x050c5d1f;
 
@@ -98,8 +229,12 @@ function finish(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** A string's hash from a seed (one half of a two-seed hash). */
+export const textHash = (seed: number, text: string) => finish(fold(seed, text));
+export { SEED_A, SEED_B, combine as combineHalves };
+
 const factHash = (seed: number, key: string, value: boolean) => finish(fold(Math.imul(seed ^ (value ? 43 : 45), 0x01000193), key));
-const varHash = (seed: number, loc: string, v: Val) => {
+export const varHash = (seed: number, loc: string, v: Val) => {
   let h = Math.imul(fold(seed, loc) ^ 61, 0x01000193);
   for (const t of v) h = Math.imul(fold(h, t) ^ 44, 0x01000193);
   return finish(h);
@@ -128,25 +263,20 @@ export function factsHashOf(facts: Iterable<readonly [string, boolean]>): number
 }
 
 /** A hash of a state's values (equal maps, equal numbers). */
-export function varsHash(vars: ReadonlyMap<string, Val>): number {
-  let a = 0;
-  let b = 0;
-  for (const [k, v] of vars) {
-    a ^= varHash(SEED_A, k, v);
-    b ^= varHash(SEED_B, k, v);
-  }
-  return combine(a, b);
+export function varsHash(vars: LayeredMap<string, Val>): number {
+  return combine(vars.entryHash(varHashA, varBases[0]), vars.entryHash(varHashB, varBases[1]));
 }
+// the hash of each base, per seed (a base is shared by many maps and never changes)
+const varBases = [new WeakMap<object, number>(), new WeakMap<object, number>()];
+const statusBases = [new WeakMap<object, number>(), new WeakMap<object, number>()];
+const varHashA = (k: string, v: Val) => varHash(SEED_A, k, v);
+const varHashB = (k: string, v: Val) => varHash(SEED_B, k, v);
+const statusHashA = (k: string, s: Status) => statusEntryHash(SEED_A, k, s);
+const statusHashB = (k: string, s: Status) => statusEntryHash(SEED_B, k, s);
 
 /** A hash of the states of a state's blocks, NONNULL aside. */
-export function statusHash(status: ReadonlyMap<string, Status>): number {
-  let a = 0;
-  let b = 0;
-  for (const [k, s] of status) {
-    a ^= statusEntryHash(SEED_A, k, s);
-    b ^= statusEntryHash(SEED_B, k, s);
-  }
-  return combine(a, b);
+export function statusHash(status: LayeredMap<string, Status>): number {
+  return combine(status.entryHash(statusHashA, statusBases[0]), status.entryHash(statusHashB, statusBases[1]));
 }
 
 /** What a state's maps show of their bookkeeping: the write count and (for facts) the entry hash. */
@@ -161,8 +291,8 @@ export interface Counted {
 
 export class State {
   // copy-on-write: a copied state shares its parent's maps until it first writes to them
-  private _vars: CountingMap<string, Val>;
-  private _status: CountingMap<string, Status>;
+  private _vars: LayeredMap<string, Val>;
+  private _status: LayeredMap<string, Status>;
   private _facts: CountingMap<string, boolean>;
   private _factDeps: Map<string, readonly string[]>;
   private owned = 0; // bit 1 vars, 2 status, 4 facts
@@ -195,8 +325,8 @@ export class State {
       this.retSite = src.retSite;
       src.owned = 0; // both share the maps now: whichever writes first copies them
     } else {
-      this._vars = new CountingMap();
-      this._status = new CountingMap();
+      this._vars = new LayeredMap();
+      this._status = new LayeredMap();
       this._facts = new CountingMap();
       this._factDeps = new Map();
       this.owned = 7;
@@ -207,11 +337,11 @@ export class State {
     }
   }
 
-  get vars(): ReadonlyMap<string, Val> & Counted {
+  get vars(): LayeredMap<string, Val> {
     return this._vars;
   }
 
-  get status(): ReadonlyMap<string, Status> & Counted {
+  get status(): LayeredMap<string, Status> {
     return this._status;
   }
 
@@ -225,7 +355,7 @@ export class State {
 
   setVar(loc: string, v: Val): void {
     if (!(this.owned & 1)) {
-      this._vars = new CountingMap(this._vars);
+      this._vars = new LayeredMap(this._vars);
       this.owned |= 1;
     }
     this._vars.set(loc, v);
@@ -235,7 +365,7 @@ export class State {
 
   setStatus(target: string, s: Status): void {
     if (!(this.owned & 2)) {
-      this._status = new CountingMap(this._status);
+      this._status = new LayeredMap(this._status);
       this.owned |= 2;
     }
     this._status.set(target, s);
@@ -327,6 +457,7 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
 }
 
 function joinVars(into: State, from: State, implicit: (loc: string) => Val): boolean {
+  if (into.vars.sharesBase(from.vars)) return joinOwnVars(into, from, implicit);
   let changed = false;
   for (const [k, v] of from.vars) {
     const cur = into.vars.get(k);
@@ -348,7 +479,33 @@ function joinVars(into: State, from: State, implicit: (loc: string) => Val): boo
   return changed;
 }
 
+/** joinVars for maps on one base: only the keys either side wrote since can differ. */
+function joinOwnVars(into: State, from: State, implicit: (loc: string) => Val): boolean {
+  let changed = false;
+  const theirs = from.vars.own();
+  // taken first: a write may copy into's map, and the copy may fold its top into a new base
+  const mine = [...into.vars.own()];
+  for (const [k, v] of theirs) {
+    const cur = into.vars.get(k);
+    const next = union(cur ?? implicit(k), v);
+    if (!sameVal(cur, next)) {
+      into.setVar(k, next);
+      changed = true;
+    }
+  }
+  for (const [k, cur] of mine) {
+    if (theirs.has(k)) continue;
+    const next = union(cur, from.vars.get(k) ?? implicit(k));
+    if (!sameVal(cur, next)) {
+      into.setVar(k, next);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 function joinStatus(into: State, from: State): boolean {
+  if (into.status.sharesBase(from.status)) return joinOwnStatus(into, from);
   let changed = false;
   for (const [k, s] of from.status) {
     const cur = into.status.get(k);
@@ -371,6 +528,27 @@ function joinStatus(into: State, from: State): boolean {
       changed = true;
     }
   }
+  return changed;
+}
+
+/** joinStatus for maps on one base. */
+function joinOwnStatus(into: State, from: State): boolean {
+  let changed = false;
+  const theirs = from.status.own();
+  const both = (k: string, cur: Status | undefined, s: Status | undefined) => {
+    const curBits = cur?.bits ?? defaultBits(k);
+    const sBits = s?.bits ?? defaultBits(k);
+    const bits = ((curBits | sBits) & ~NONNULL) | (curBits & sBits & NONNULL);
+    const freedAt = cur?.freedAt ?? s?.freedAt;
+    const movedTo = cur?.movedTo ?? s?.movedTo;
+    if (!cur || bits !== cur.bits || freedAt !== cur.freedAt || movedTo !== cur.movedTo) {
+      into.setStatus(k, { ...cur, bits, freedAt, movedTo });
+      changed = true;
+    }
+  };
+  const mine = [...into.status.own()];
+  for (const [k, s] of theirs) both(k, into.status.get(k), s);
+  for (const [k, cur] of mine) if (!theirs.has(k)) both(k, cur, from.status.get(k));
   return changed;
 }
 
