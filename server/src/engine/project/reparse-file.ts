@@ -16,7 +16,7 @@ import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import { linesOf, toSyntax, type LineIndex, type Syntax } from '../parse/syntax';
 import { readFacts, type FunctionInfo, unreadInitializer } from './facts';
-import { bodySkipper, isBinary, localMacroNames, type ParsedFile } from './project';
+import { bodySkipper, isBinary, macroNamesAfterEdit, type ParsedFile } from './project';
 
 const CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
 
@@ -32,9 +32,6 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model): Parse
   if (!tree || !root || !lines || isBinary(text)) return undefined;
   const analysed = neutralise(text, model);
   const before = prev.analysed;
-  const macros = localMacroNames(analysed);
-  if (macros.join(' ') !== localMacroNames(before).join(' ')) return undefined;
-
   let from = 0;
   const shorter = Math.min(before.length, analysed.length);
   while (from < shorter && before.charCodeAt(from) === analysed.charCodeAt(from)) from++;
@@ -43,6 +40,8 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model): Parse
   const oldEnd = before.length - tail;
   const newEnd = analysed.length - tail;
   const delta = newEnd - oldEnd;
+  const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, newEnd);
+  if (!macros) return undefined;
 
   tree.edit({
     startIndex: from, oldEndIndex: oldEnd, newEndIndex: newEnd,
@@ -87,7 +86,7 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model): Parse
   }
   for (const n of moved) shiftAll(n, delta);
   lines.reset(analysed);
-  return { path: prev.path, text, analysed, facts: readFacts(fresh, analysed, prev.path, model, reuse), root: fresh, tree: next };
+  return { path: prev.path, text, analysed, facts: readFacts(fresh, analysed, prev.path, model, reuse), root: fresh, tree: next, macroNames: macros };
 }
 
 /** Top-level items, looking through conditionals and extern "C" blocks (their items are kept one by one). */

@@ -12,9 +12,10 @@ import type { Model } from '../../../../allocator-model/src/model';
 import { neutralise } from '../parse/neutralise';
 import { parseC } from '../parse/parser';
 import { child, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
-import { readFacts, type FunctionInfo } from './facts';
+import { readFacts, readFunction, type FileFacts, type FunctionInfo } from './facts';
+import { inheritDeclarationKey } from './declarations';
 import { pointAfter, pointAt } from './reparse-file';
-import { bodySkipper, isBinary, localMacroNames, type ParsedFile } from './project';
+import { bodySkipper, isBinary, macroNamesAfterEdit, type ParsedFile } from './project';
 
 const CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
 
@@ -40,8 +41,9 @@ export function reparseInPlace(prev: ParsedFile, text: string, model: Model): Pa
   const body = fn && child(fn, 'body');
   // strictly between the braces, so the function's extent and head stay what they were
   if (!fn || !body || fn.broken || from <= body.start || oldEnd >= body.end) return undefined;
-  const macros = localMacroNames(analysed);
-  if (macros.join(' ') !== localMacroNames(before).join(' ')) return undefined; // which bodies are converted may change
+  // which bodies are converted may change
+  const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, oldEnd + delta);
+  if (!macros) return undefined;
 
   const lines = linesOf(root);
   if (!lines) return undefined;
@@ -56,8 +58,6 @@ export function reparseInPlace(prev: ParsedFile, text: string, model: Model): Pa
   const only = fresh.children.length === 1 ? fresh.children[0] : undefined;
   if (!only || fresh.broken || only.type !== 'function_definition' || only.start !== fn.start || only.end !== fn.end + delta) return undefined;
 
-  const reuse = new Map<Syntax, FunctionInfo>();
-  for (const info of prev.facts.functions) if (info.node !== fn) reuse.set(info.node, info);
   // the tree-sitter tree, if kept, records the edit for the next incremental parse of the whole file
   prev.tree?.edit({
     startIndex: from, oldEndIndex: oldEnd, newEndIndex: oldEnd + delta,
@@ -65,7 +65,29 @@ export function reparseInPlace(prev: ParsedFile, text: string, model: Model): Pa
   });
   replaceSubtree(fn, only, delta);
   lines.reset(analysed);
-  return { path: prev.path, text, analysed, facts: readFacts(root, analysed, prev.path, model, reuse), root, tree: prev.tree };
+  return { path: prev.path, text, analysed, facts: factsAfter(prev, fn, only, analysed, model), root, tree: prev.tree, macroNames: macros };
+}
+
+/**
+ * The file's facts once `item` became `only`. A function that keeps its name and scope changes its
+ * own FunctionInfo and nothing else the file declares: the rest of the facts, and their key, stay
+ * (every other function keeps its FunctionInfo, and so its memoised analysis, in any case).
+ */
+function factsAfter(prev: ParsedFile, item: Syntax, only: Syntax, analysed: string, model: Model): FileFacts {
+  const old = prev.facts;
+  const at = item.type === 'function_definition' ? old.functions.findIndex(f => f.node === item) : -1;
+  const info = at >= 0 ? readFunction(only, analysed, prev.path) : undefined;
+  if (info && info.name === old.functions[at].name && info.isStatic === old.functions[at].isStatic) {
+    const functions = [...old.functions];
+    functions[at] = info;
+    const facts = { ...old, functions };
+    inheritDeclarationKey(old, facts);
+    return facts;
+  }
+  const reuse = new Map<Syntax, FunctionInfo>();
+  for (const f of old.functions) reuse.set(f.node, f);
+  const root = prev.root!;
+  return readFacts(root, analysed, prev.path, model, reuse);
 }
 
 /** The top-level function definition whose extent contains [from, to], looking through conditionals. */
