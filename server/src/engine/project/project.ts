@@ -130,8 +130,27 @@ export interface ParsedFile {
    * the whole file; edits applied in place are recorded on it. Its owner must delete() it.
    */
   tree?: Tree;
+  /**
+   * Top-level items (functions mostly) parsed alone (project/reparse.ts) since `tree` was parsed from
+   * scratch, in the offsets of `analysed`, in order. A `guess` is one whose parse alone may differ
+   * from a parse of the whole file (it has, or had, a syntax error, or is not a function): until a
+   * parse from scratch confirms it (project/settle.ts), the file's syntax, and so its findings, may not
+   * be what the CLI gets.
+   */
+  unverified?: Unverified[];
   /** localMacroNames(analysed), kept: an edit that touches no preprocessor line cannot change it. */
   macroNames?: string[];
+}
+
+export interface Unverified {
+  start: number;
+  end: number;
+  guess: boolean;
+}
+
+/** Whether the file's syntax holds guesses a parse from scratch has yet to confirm. */
+export function hasGuesses(p: ParsedFile): boolean {
+  return !!p.unverified?.some(u => u.guess);
 }
 
 interface FnEntry {
