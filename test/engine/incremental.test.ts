@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initParser, Workspace } from '../../server/src/engine';
-import { parseSource, type ParsedFile } from '../../server/src/engine/project/project';
+import { hasGuesses, parseSource, type ParsedFile } from '../../server/src/engine/project/project';
+import { confirms } from '../../server/src/engine/project/settle';
+import { parseC } from '../../server/src/engine/parse/parser';
 import { reparseInPlace } from '../../server/src/engine/project/reparse';
 import { reparseFile } from '../../server/src/engine/project/reparse-file';
 import { blankNumericTables } from '../../server/src/engine/parse/data-tables';
@@ -193,6 +195,107 @@ describe('incremental analysis over random edits', () => {
         step, findings: want.findings, problems: want.problems, unused: want.unusedSuppressions,
       });
     }
+  });
+
+  it('with guesses taken (speculate), once settled equals a fresh analysis of the same texts', () => {
+    // every file open in the editor: each analysis is asked about all of them, as the server does
+    const files = [...fixtureFiles('mixed-heap', 4), ...fixtureFiles('leak', 3), ...fixtureFiles('double-free', 3)];
+    const texts = new Map(files.map(f => [f.path, f.text]));
+    const open = [...texts.keys()];
+    const ws = new Workspace({ model, speculate: true });
+    for (const [p, t] of texts) ws.upsert(p, t);
+    const next = random(20261122);
+    const seen = { guessed: 0, confirmed: 0, corrected: 0 };
+    const check = (step: number) => {
+      // every file's guesses: the others' summaries feed each file's findings
+      for (const p of open) {
+        const r = ws.settle(p);
+        if (r !== 'settled') seen[r]++;
+      }
+      const got = ws.analyze(open);
+      const fresh = new Workspace({ model });
+      for (const [p, t] of texts) fresh.upsert(p, t);
+      const want = fresh.analyze(open);
+      expect({ step, findings: got.findings, problems: got.problems, unused: got.unusedSuppressions }).toEqual({
+        step, findings: want.findings, problems: want.problems, unused: want.unusedSuppressions,
+      });
+    };
+    for (let step = 0; step < 150; step++) {
+      const path = open[Math.floor(next() * open.length)];
+      texts.set(path, randomEdit(texts.get(path)!, next));
+      ws.upsert(path, texts.get(path)!);
+      ws.analyze(open);
+      if (ws.unsettled(path)) seen.guessed++;
+      // now and then several edits (in several files) before the guesses are checked, as in a burst of typing
+      if (next() < 0.6) check(step);
+    }
+    check(150);
+    // this sequence takes many guesses, and one is wrong
+    expect(seen.guessed).toBeGreaterThan(50);
+    expect(seen.confirmed).toBeGreaterThan(50);
+    expect(seen.corrected).toBeGreaterThan(0);
+  });
+
+  it('a guess a parse from scratch confirms is that parse\'s tree; one it does not is corrected to it', () => {
+    // the items of the file, and everything in them; the flags of the root and of conditionals around
+    // items are not compared: a guess sets them but does not clear them, and nothing reads them
+    const dump = (root: Syntax): string[] => {
+      const out: string[] = [];
+      const item = (n: Syntax) => {
+        out.push(`${n.type} ${n.start}-${n.end} ${n.row}:${n.col}-${n.endRow}:${n.endCol} ${n.field} ${n.op ?? ''} ${n.text ?? ''} ${n.broken ? 'B' : ''}${n.lazy ? 'L' : ''}`);
+        for (const c of n.children) item(c);
+      };
+      const level = (n: Syntax) => {
+        for (const c of n.children) {
+          if (['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'linkage_specification', 'declaration_list'].includes(c.type)) {
+            out.push(`${c.type} ${c.start}-${c.end}`);
+            level(c);
+          } else item(c);
+        }
+      };
+      level(root);
+      return out;
+    };
+    const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.broken, f.mentions.join(' ')]);
+    const next = random(23);
+    let confirmed = 0;
+    let corrected = 0;
+    for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('leak', 4), ...fixtureFiles('clean', 6)]) {
+      let prev = parseSource(file, model, false, true) as ParsedFile;
+      let text = file.text;
+      for (let i = 0; i < 15; i++) {
+        text = randomEdit(text, next);
+        const quick = reparseInPlace(prev, text, model, true);
+        if (!quick || !hasGuesses(quick)) {
+          if (quick) prev = quick;
+          else {
+            prev.tree?.delete();
+            prev = parseSource({ path: file.path, text }, model, false, true) as ParsedFile;
+          }
+          continue;
+        }
+        const full = parseSource({ path: file.path, text }, model) as ParsedFile;
+        const exact = parseC(quick.analysed);
+        if (confirms(quick, exact)) {
+          confirmed++;
+          expect(dump(quick.root!)).toEqual(dump(full.root!));
+          expect(facts(quick)).toEqual(facts(full));
+          quick.tree?.delete();
+          quick.tree = exact;
+          quick.unverified = undefined;
+          prev = quick;
+        } else {
+          corrected++;
+          const fixed = reparseFile(quick, text, model, exact)!;
+          expect(dump(fixed.root!)).toEqual(dump(full.root!));
+          expect(facts(fixed)).toEqual(facts(full));
+          prev = fixed;
+        }
+      }
+      prev.tree?.delete();
+    }
+    expect(confirmed).toBeGreaterThan(100);
+    expect(corrected).toBeGreaterThan(0);
   });
 
   it('an in-place re-parse gives the tree and facts a full parse gives', () => {

@@ -50,7 +50,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { StatusNotification, type StatusParams } from '../../server/src/lsp/protocol';
+import { SettledNotification, StatusNotification, type SettledParams, type StatusParams } from '../../server/src/lsp/protocol';
 import { SERVER_NODE_FLAGS } from '../../server/src/lsp/node-flags';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -125,6 +125,7 @@ export class LspClient {
   readonly logs: string[] = [];
   readonly messages: string[] = [];
   readonly statuses: StatusParams[] = [];
+  readonly settled: SettledParams[] = [];
   readonly shownDocuments: ShowDocumentParams[] = [];
   readonly registrations: string[] = [];
   readonly docs = new Map<string, TextDocument>();
@@ -166,6 +167,10 @@ export class LspClient {
     });
     conn.onNotification(StatusNotification.type, p => {
       client.statuses.push(p);
+      client.notify();
+    });
+    conn.onNotification(SettledNotification.type, p => {
+      client.settled.push(p);
       client.notify();
     });
     // The server creates a token with window/workDoneProgress/create, then reports under it.

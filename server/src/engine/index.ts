@@ -4,4 +4,4 @@ export { analyzeProject, type ProjectOptions, type ProjectResult, type ProjectSt
 export { RULES, RULE_IDS, ruleDocsUrl, type RuleId } from './rules/catalog';
 export { parseSuppressions, isSuppressed } from './suppress';
 export type { Finding, Range, Related, SeverityLevel, SourceFile, FileProblem } from './types';
-export { Workspace, type WorkspaceOptions } from './workspace';
+export { Workspace, type Settling, type WorkspaceOptions } from './workspace';

@@ -4,11 +4,13 @@
  * every file known. Callers never see parse trees.
  */
 import type { Model } from '../../../allocator-model/src/model';
-import { analyzeParsed, parseSource, ProjectIndex, type ParsedFile, type ProjectResult } from './project/project';
+import { parseC } from './parse/parser';
+import { analyzeParsed, hasGuesses, parseSource, ProjectIndex, type ParsedFile, type ProjectResult } from './project/project';
 import { releaseBodies } from './project/compact';
 import { carryMemos } from './project/memo';
 import { reparseInPlace } from './project/reparse';
 import { reparseFile } from './project/reparse-file';
+import { confirms } from './project/settle';
 import type { FileProblem, Finding, SeverityLevel } from './types';
 
 interface FileState {
@@ -25,7 +27,17 @@ export interface WorkspaceOptions {
   model: Model;
   severities?: Record<string, SeverityLevel | 'off'>;
   budget?: number;
+  /**
+   * An edit inside a function with a syntax error (or in a declaration, a conditional, a function's
+   * head) is parsed with its top-level item alone, a guess that settle() confirms or corrects
+   * afterwards, instead of parsing the whole file at once (the editor: findings at once, the exact
+   * ones a moment later). Off, every analysis is exact.
+   */
+  speculate?: boolean;
 }
+
+/** What settle() did: see there. */
+export type Settling = 'settled' | 'confirmed' | 'corrected';
 
 export class Workspace {
   private readonly files = new Map<string, FileState>();
@@ -85,14 +97,21 @@ export class Workspace {
     for (const [path, f] of this.files) {
       const wantEager = !eager || eager.has(path);
       if (f.parsed && wantEager && !f.eager) f.parsed = undefined;
-      // a file no longer asked about keeps its syntax, but not the tree-sitter tree (WASM memory)
+      // a file no longer asked about keeps its syntax, but not the tree-sitter tree (WASM memory); its
+      // guesses could not be checked without that tree: it is parsed again from scratch, the results of
+      // its unchanged functions carried over
+      if (!wantEager && f.parsed && hasGuesses(f.parsed)) {
+        dropTree(f.parsed);
+        f.previous = f.parsed;
+        f.parsed = undefined;
+      }
       if (!wantEager) dropTree(f.parsed);
       const previous = f.previous;
       f.previous = undefined;
       if (!f.parsed && !f.problem && wantEager && previous) {
         try {
           // one function edited: parse it alone; otherwise re-parse the file from its last tree
-          f.parsed = reparseInPlace(previous, f.text, this.opts.model) ?? reparseFile(previous, f.text, this.opts.model);
+          f.parsed = reparseInPlace(previous, f.text, this.opts.model, this.opts.speculate) ?? reparseFile(previous, f.text, this.opts.model);
           if (f.parsed) f.eager = true;
         } catch {
           f.parsed = undefined; // parsed from scratch below, which reports what fails
@@ -154,6 +173,49 @@ export class Workspace {
     const probe = analyzeParsed(parsed, { ...this.opts, reportOnly: new Set([path]), probe: { file: path, offset } }, this.index).probe;
     this.releaseBodies();
     return probe;
+  }
+
+  /** Whether the syntax of `path` holds guesses (see WorkspaceOptions.speculate) that settle() has yet to check. */
+  unsettled(path: string): boolean {
+    const p = this.files.get(path)?.parsed;
+    return !!p && hasGuesses(p);
+  }
+
+  /**
+   * Checks the guesses in the syntax of `path` against a parse of the whole file from scratch
+   * (project/settle.ts): 'settled', there was nothing to check; 'confirmed', the syntax is exact, and
+   * so are the findings of the last analysis; 'corrected', it was not and the exact syntax has
+   * replaced it: analyse again. Takes one parse of the file, in one go: a parse resumed after a pause
+   * can recover from errors differently from one that was not interrupted.
+   */
+  settle(path: string): Settling {
+    const f = this.files.get(path);
+    const p = f?.parsed;
+    if (!f || !p || !hasGuesses(p)) return 'settled';
+    const exact = parseC(p.analysed);
+    if (confirms(p, exact)) {
+      p.tree?.delete();
+      p.tree = exact;
+      p.unverified = undefined;
+      return 'confirmed';
+    }
+    let fixed: ParsedFile | undefined;
+    try {
+      fixed = reparseFile(p, p.text, this.opts.model, exact);
+      if (!fixed) exact.delete();
+    } catch {
+      fixed = undefined; // reparseFile deleted the tree
+    }
+    if (fixed) {
+      carryMemos(p, fixed);
+      f.parsed = fixed;
+    } else {
+      // parsed from scratch at the next analysis
+      dropTree(p);
+      f.parsed = undefined;
+      f.previous = undefined;
+    }
+    return 'corrected';
   }
 
   /** Files nobody asked about give back the bodies the analysis converted (their results stay). */

@@ -39,7 +39,8 @@ export class Project {
   ) {
     this.model = modelFor({}, DEFAULT_PYTHON);
     this.modelKey = this.keyFor({}, DEFAULT_PYTHON);
-    this.workspace = new Workspace({ model: this.model });
+    // the editor takes a guess for an edit in a function with a syntax error, checked right after (docs/editor.md, Latency)
+    this.workspace = new Workspace({ model: this.model, speculate: true });
   }
 
   get configPath(): string | undefined {
@@ -105,7 +106,7 @@ export class Project {
     }
     if (modelChanged || rulesChanged) {
       this.engineRules = rules;
-      this.workspace.configure({ model: this.model, severities: rules });
+      this.workspace.configure({ model: this.model, severities: rules, speculate: true });
     }
     const patterns: ExcludePattern[] =
       this.folder === undefined

@@ -44,6 +44,26 @@ export namespace StatusNotification {
   export const type = new NotificationType<StatusParams>(method);
 }
 
+export interface SettledParams {
+  uri: string;
+  version: number;
+  /** The first publish of this version came from a guess: an edit in a function with a syntax error, parsed alone. */
+  guessed: boolean;
+  /** The guess was not what a parse from scratch gives: the document was analysed again (and republished if its diagnostics changed). */
+  corrected: boolean;
+}
+
+/**
+ * `heaplint/settled`, server → client: the diagnostics of this version of the document are final —
+ * those of a parse from scratch, what the CLI reports. Sent after each analysis of an edited document;
+ * when its syntax held a guess, once a parse of the whole file has checked it (never, if a newer
+ * version came first). For tests and measurements: editors need not listen.
+ */
+export namespace SettledNotification {
+  export const method = 'heaplint/settled';
+  export const type = new NotificationType<SettledParams>(method);
+}
+
 export interface ScanResult {
   /** C files in the index after the scan. */
   files: number;

@@ -4,13 +4,20 @@
  * every other open document of the same project (their findings may depend on summaries of the
  * function just edited) and publishes what changed. Any failure becomes one diagnostic on the
  * document and a line in the output channel; it never escapes.
+ *
+ * When the engine took a guess for the edit (a function with a syntax error parsed alone; see
+ * docs/editor.md, Latency), the findings are published at once and the guess is checked by a parse
+ * of the whole file once the document has been quiet for a moment; a newer version of the document
+ * replaces the check. A wrong guess is corrected and the document analysed again, and published if
+ * its diagnostics changed. `heaplint/settled` says when a version's diagnostics are final.
  */
 import type { Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Finding, ProjectResult } from '../engine';
+import type { Finding, ProjectResult, Settling } from '../engine';
 import { isCDocument, pathOf, uriOf, type ServerContext } from './context';
 import { problemDiagnostic, toDiagnostics } from './convert';
 import type { Project } from './projects';
+import { SettledNotification } from './protocol';
 import type { Settings } from './settings';
 import type { StatusReporter } from './status';
 
@@ -23,6 +30,14 @@ export interface DocumentResult {
 
 type Trigger = 'open' | 'change' | 'save' | 'refresh';
 
+/**
+ * The check of a guess (one parse of the whole file, ≈ 60 ms for 16,000 lines, during which messages
+ * wait) starts once the document has had no new version analysed for this long — a pause in typing,
+ * like the default of heaplint.debounceMs: while someone types each check would be outdated before it
+ * ended, and would hold up their next keystroke.
+ */
+const SETTLE_DELAY_MS = 300;
+
 export class Validator {
   private readonly pending = new Map<string, { cancel(): void }>();
   private readonly results = new Map<string, DocumentResult>();
@@ -32,6 +47,9 @@ export class Validator {
   /** Settings of each open document, resolved when it opened or changed. */
   private readonly docSettings = new Map<string, Settings>();
   private readonly excludedLogged = new Set<string>();
+  /** Documents whose syntax holds a guess being checked, with the version it was published for. */
+  private readonly settling = new Map<string, number>();
+  private settleStep: { cancel(): void } | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -95,6 +113,7 @@ export class Validator {
   cancel(uri: string): void {
     this.pending.get(uri)?.cancel();
     this.pending.delete(uri);
+    this.settling.delete(uri);
   }
 
   /** After a configuration change: documents whose settings or project (`changed`) differ are analysed again. */
@@ -114,9 +133,11 @@ export class Validator {
     }
   }
 
-  private async validate(uri: string): Promise<void> {
+  /** `correctionOf`: a version whose guess was found wrong and corrected, analysed again. */
+  private async validate(uri: string, correctionOf?: number): Promise<void> {
     const doc = this.ctx.documents.get(uri);
     if (!doc) return;
+    const correction = doc.version === correctionOf;
     const path = pathOf(uri);
     const project = this.ctx.projects.of(path);
     try {
@@ -158,13 +179,57 @@ export class Validator {
     const ms = performance.now() - t0;
     for (const d of batch) {
       try {
-        this.publishResult(d, result, project, d === doc);
+        this.publishResult(d, result, project, d === doc && !correction);
       } catch (err) {
         this.ctx.log.error(`publishing ${d.uri}`, err);
       }
     }
     for (const p of result.problems) if (batch.some(d => pathOf(d.uri) === p.file)) this.ctx.log.warn(`${p.file}: ${p.message}`);
     this.status.analysed(project, uri, ms, result.stats);
+    for (const d of batch) {
+      if (d !== doc && project.workspace.unsettled(pathOf(d.uri)) && !this.settling.has(d.uri)) this.checkLater(d.uri, d.version);
+    }
+    if (project.workspace.unsettled(path)) this.checkLater(uri, doc.version);
+    else this.settled(uri, doc.version, correction, correction);
+  }
+
+  /** Checks the document's guess SETTLE_DELAY_MS after its last analysis, one document after the other. */
+  private checkLater(uri: string, version: number): void {
+    this.settling.set(uri, version);
+    this.settleStep?.cancel();
+    const h = setTimeout(() => this.check(), SETTLE_DELAY_MS);
+    this.settleStep = { cancel: () => clearTimeout(h) };
+  }
+
+  private check(): void {
+    this.settleStep = undefined;
+    const next = this.settling.entries().next();
+    if (next.done) return;
+    const [uri, version] = next.value;
+    this.settling.delete(uri);
+    const doc = this.ctx.documents.get(uri);
+    // a newer version, about to be analysed, has its check scheduled after that
+    if (doc && doc.version === version && !this.pending.has(uri)) {
+      let outcome: Settling | 'failed';
+      try {
+        outcome = this.ctx.projects.of(pathOf(uri)).workspace.settle(pathOf(uri));
+      } catch (err) {
+        outcome = 'failed'; // the guess stays, and is checked after the next edit
+        this.ctx.log.error(`checking the syntax of ${uri}`, err);
+      }
+      if (outcome === 'confirmed') this.settled(uri, version, true, false);
+      // the exact syntax is in place ('settled': the engine put it there meanwhile, parsing the file
+      // again): the same version is analysed again, its publish and `settled` follow
+      else if (outcome !== 'failed') void this.validate(uri, version);
+    }
+    if (this.settling.size && !this.settleStep) {
+      const h = setImmediate(() => this.check());
+      this.settleStep = { cancel: () => clearImmediate(h) };
+    }
+  }
+
+  private settled(uri: string, version: number, guessed: boolean, corrected: boolean): void {
+    void this.ctx.connection.sendNotification(SettledNotification.type, { uri, version, guessed, corrected }).catch(() => undefined);
   }
 
   private publishResult(doc: TextDocument, result: ProjectResult, project: Project, always: boolean): void {

@@ -22,6 +22,13 @@ export function compactFacts(facts: FileFacts): void {
   for (const a of facts.attributes) a.node = detached(a.node);
 }
 
+/** Facts with a body converted since their last releaseBodies (ProjectIndex.materialize notes them). */
+const converted = new WeakSet<FileFacts>();
+
+export function noteConverted(facts: FileFacts): void {
+  converted.add(facts);
+}
+
 /** Stands for the ERROR ancestor of a detached site: findings inside an ERROR subtree are dropped. */
 const IN_ERROR = { type: 'ERROR' } as Syntax;
 
@@ -32,6 +39,8 @@ const IN_ERROR = { type: 'ERROR' } as Syntax;
  * while the context is the same, and parses it again from the text otherwise.
  */
 export function releaseBodies(facts: FileFacts): void {
+  // most files of a workspace had no body converted: their functions need not even be looked at
+  if (!converted.delete(facts)) return;
   for (const f of facts.functions) {
     if (f.body.lazy) continue;
     const memo = memoOf(f);

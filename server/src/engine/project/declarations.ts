@@ -24,3 +24,12 @@ export function declarationKey(facts: FileFacts): string {
   keys.set(facts, key);
   return key;
 }
+
+/**
+ * `to` declares what `from` does (one function's body or syntax replaced, its name and scope the
+ * same): it gets the key without its facts being read again.
+ */
+export function inheritDeclarationKey(from: FileFacts, to: FileFacts): void {
+  const key = keys.get(from);
+  if (key !== undefined) keys.set(to, key);
+}

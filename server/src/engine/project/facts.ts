@@ -194,6 +194,21 @@ export function positionalItems(text: string): string[] {
   return items;
 }
 
+/** What readFacts knows of a function_definition node; undefined when it names no function. */
+export function readFunction(n: Syntax, source: string, file: string): FunctionInfo | undefined {
+  const decl = child(n, 'declarator');
+  const fd = functionDeclarator(decl);
+  const body = child(n, 'body');
+  const id = declaredName(fd);
+  if (!fd || !body || !id) return undefined;
+  return {
+    name: textOf(id, source), file, isStatic: isStaticDecl(n, source),
+    returns: { base: typeName(child(n, 'type'), source), pointers: pointerDepthAbove(decl, fd), array: false },
+    params: readParams(fd, source), node: n, body, mentions: collectMentions(body, source), broken: !!n.broken,
+    allocatingFormat: /"[^"\n]*e[st]/.test(source.slice(body.start, body.end)),
+  };
+}
+
 /** `reuse`: functions whose syntax (the function_definition node) is unchanged since an earlier read keep their info. */
 export function readFacts(root: Syntax, source: string, file: string, model: Model, reuse?: Map<Syntax, FunctionInfo>): FileFacts {
   const facts: FileFacts = {
@@ -206,25 +221,10 @@ export function readFacts(root: Syntax, source: string, file: string, model: Mod
   topLevel(root, n => {
     switch (n.type) {
       case 'function_definition': {
-        const known = reuse?.get(n);
-        if (known) {
-          facts.functions.push(known);
-          if (known.name.startsWith('PyInit_')) facts.pythonFacing.add(known.name);
-          return;
-        }
-        const decl = child(n, 'declarator');
-        const fd = functionDeclarator(decl);
-        const body = child(n, 'body');
-        const id = declaredName(fd);
-        if (!fd || !body || !id) return;
-        const name = textOf(id, source);
-        facts.functions.push({
-          name, file, isStatic: isStaticDecl(n, source),
-          returns: { base: typeName(child(n, 'type'), source), pointers: pointerDepthAbove(decl, fd), array: false },
-          params: readParams(fd, source), node: n, body, mentions: collectMentions(body, source), broken: !!n.broken,
-          allocatingFormat: /"[^"\n]*e[st]/.test(source.slice(body.start, body.end)),
-        });
-        if (name.startsWith('PyInit_')) facts.pythonFacing.add(name);
+        const info = reuse?.get(n) ?? readFunction(n, source, file);
+        if (!info) return;
+        facts.functions.push(info);
+        if (info.name.startsWith('PyInit_')) facts.pythonFacing.add(info.name);
         return;
       }
       case 'declaration':

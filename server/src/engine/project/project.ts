@@ -5,7 +5,7 @@
  */
 import type { Api, Family } from '../../../../allocator-model/src/types';
 import type { Model } from '../../../../allocator-model/src/model';
-import { analyzeFunction, type FlowContext } from '../flow/analyze';
+import { analyzeFunction, type FlowContext, type FlowResult } from '../flow/analyze';
 import type { FlowEvent } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
 import { blankNumericTables } from '../parse/data-tables';
@@ -18,7 +18,7 @@ import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
 import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
 import { declarationKey } from './declarations';
 import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType, unreadInitializer } from './facts';
-import { compactFacts } from './compact';
+import { compactFacts, noteConverted } from './compact';
 import { memoOf, remember } from './memo';
 
 export interface ProjectOptions {
@@ -130,6 +130,27 @@ export interface ParsedFile {
    * the whole file; edits applied in place are recorded on it. Its owner must delete() it.
    */
   tree?: Tree;
+  /**
+   * Top-level items (functions mostly) parsed alone (project/reparse.ts) since `tree` was parsed from
+   * scratch, in the offsets of `analysed`, in order. A `guess` is one whose parse alone may differ
+   * from a parse of the whole file (it has, or had, a syntax error, or is not a function): until a
+   * parse from scratch confirms it (project/settle.ts), the file's syntax, and so its findings, may not
+   * be what the CLI gets.
+   */
+  unverified?: Unverified[];
+  /** localMacroNames(analysed), kept: an edit that touches no preprocessor line cannot change it. */
+  macroNames?: string[];
+}
+
+export interface Unverified {
+  start: number;
+  end: number;
+  guess: boolean;
+}
+
+/** Whether the file's syntax holds guesses a parse from scratch has yet to confirm. */
+export function hasGuesses(p: ParsedFile): boolean {
+  return !!p.unverified?.some(u => u.guess);
 }
 
 interface FnEntry {
@@ -204,14 +225,15 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
   const tree = parseC(parsedText);
   let keptTree = false;
   try {
-    const converts = bodySkipper(analysed, model);
+    const macroNames = localMacroNames(analysed);
+    const converts = bodySkipper(analysed, model, macroNames);
     // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
     // the call graph must not depend on which files were asked about
     const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
     const root = toSyntax(tree, parsedText, { skipBody: skip, skipInitializer: unreadInitializer(model, parsedText) });
     const facts = readFacts(root, parsedText, file.path, model);
     if (allLazy) compactFacts(facts); // nothing will look at this file's syntax: let it go
-    const parsed = { path: file.path, text: file.text, analysed, facts, root: allLazy ? undefined : root, tree: kept ? tree : undefined };
+    const parsed = { path: file.path, text: file.text, analysed, facts, root: allLazy ? undefined : root, tree: kept ? tree : undefined, macroNames };
     if (kept) keptTree = true;
     return parsed;
   } finally {
@@ -222,6 +244,23 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
 /** Names the file #defines: a body that uses one is converted at parse time like one that allocates. */
 export function localMacroNames(analysed: string): string[] {
   return [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)].map(m => m[1]);
+}
+
+/**
+ * The #define names of `analysed`, which is `prev.analysed` with [from, oldEnd) replaced by
+ * [from, newEnd); undefined when they are not those of `prev`. A name is read off one line, so an
+ * edit whose lines, before and after, hold no `#` leaves them as they were.
+ */
+export function macroNamesAfterEdit(prev: ParsedFile, analysed: string, from: number, oldEnd: number, newEnd: number): string[] | undefined {
+  const before = prev.analysed;
+  const names = prev.macroNames ?? localMacroNames(before);
+  const lines = (t: string, s: number, e: number) => {
+    const nl = t.indexOf('\n', e);
+    return t.slice(t.lastIndexOf('\n', s - 1) + 1, nl < 0 ? t.length : nl);
+  };
+  if (!lines(before, from, oldEnd).includes('#') && !lines(analysed, from, newEnd).includes('#')) return names;
+  const now = localMacroNames(analysed);
+  return now.join(' ') === names.join(' ') ? now : undefined;
 }
 
 /** Bodies that call nothing of interest are converted only if a cross-file summary makes them matter. */
@@ -298,41 +337,45 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index 
 
   // asked about some files only (the editor): what they call is all that needs summaries
   const needed = opts.reportOnly && opts.reportOnly.size < parsed.length ? index.closureOf(opts.reportOnly) : undefined;
+  const budget = opts.budget ?? DEFAULT_BUDGET;
   for (const entry of index.order()) {
     if (needed && !needed.has(entry) && !entry.info.macro) {
       // outside the closure: reuse whatever was computed before (its field events still count)
       const memo = memoOf(entry.info);
       if (memo) {
         entry.summary = memo.result.summary;
-        for (const e of memo.result.events) collectField(e, entry, memo.result.sites, false);
+        const fields = fieldEventsOf(memo.result, entry);
+        for (const a of fields.assigns) fieldAssigns.push(a);
+        for (const r of fields.releases) fieldReleases.push(r);
       }
       continue;
     }
     if (!index.needsAnalysis(entry)) {
-      entry.summary = inertSummary(entry.info);
-      entry.summary.setsException = index.mentionsExceptionSetter(entry);
+      entry.summary = index.inertSummary(entry);
       continue;
     }
-    let ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
     let result;
     const started = performance.now();
     // unchanged body and unchanged callee summaries: the last result still holds
-    let memoKey = index.memoKey(entry, ctx);
+    let memoKey = index.memoKey(entry, budget);
     const probing = opts.probe && opts.probe.file === entry.file.path && !entry.info.macro && opts.probe.offset >= entry.info.node.start && opts.probe.offset <= entry.info.node.end;
     let memo = memoOf(entry.info);
     // a body is converted only to be analysed: a result kept for a body given back (compact.ts) holds
     if (entry.info.body.lazy && (probing || memo?.key !== memoKey)) {
       index.materialize(entry);
-      ctx = index.context(entry, opts.budget ?? DEFAULT_BUDGET);
-      memoKey = index.memoKey(entry, ctx);
+      memoKey = index.memoKey(entry, budget);
       memo = memoOf(entry.info);
     }
-    if (probing) ctx.probe = opts.probe!.offset;
     try {
       const reuse = memo && memo.key === memoKey && !probing;
-      result = reuse ? memo!.result : analyzeFunction(ctx);
+      if (reuse) result = memo!.result;
+      else {
+        const ctx = index.context(entry, budget);
+        if (probing) ctx.probe = opts.probe!.offset;
+        result = analyzeFunction(ctx);
+      }
       if (reuse) reused++;
-      if (!probing) remember(entry.info, { key: memoKey, result });
+      else if (!probing) remember(entry.info, { key: memoKey, result });
       if (probing) probe = result.probe;
       const ms = performance.now() - started;
       if (SLOW_MS && ms > SLOW_MS) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
@@ -388,6 +431,31 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index 
     findings: deduped, problems, unusedSuppressions, summaries, fieldAssigns, fieldReleases, probe,
     stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed: analysed - reused, gaveUp, parseMs: 0, analysisMs: 0 },
   };
+}
+
+const fieldEvents = new WeakMap<FlowResult, { key: string; assigns: FieldAssign[]; releases: FieldRelease[] }>();
+
+/**
+ * The field events of a kept result, as records: a function outside the closure of the files asked
+ * about contributes them to every analysis unchanged (its file's text, and so the places, did not
+ * change, or the result would be another object).
+ */
+function fieldEventsOf(result: FlowResult, entry: FnEntry): { assigns: FieldAssign[]; releases: FieldRelease[] } {
+  const known = fieldEvents.get(result);
+  if (known && known.key === entry.key) return known;
+  const assigns: FieldAssign[] = [];
+  const releases: FieldRelease[] = [];
+  for (const e of result.events) {
+    const node = e.kind === 'field-assign' || e.kind === 'field-release' ? result.sites.get(e.site) : undefined;
+    if (!node) continue;
+    if (e.kind === 'field-assign') assigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
+    else if (e.kind === 'field-release' && !inErrorNode(node)) {
+      releases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report: false });
+    }
+  }
+  const fields = { key: entry.key, assigns, releases };
+  fieldEvents.set(result, fields);
+  return fields;
 }
 
 /** A function that neither allocates nor releases, directly or through callees: only its pointer arguments may be kept. */
@@ -513,6 +581,16 @@ function toFinding(rule: string, severity: SeverityLevel, v: Verdict, node: Synt
   };
 }
 
+interface Inputs {
+  info: FunctionInfo;
+  /** What the analysis sees of each resolved mention (resolvedMentions order): its callee's summary, or an import. */
+  summaries: (Summary | undefined)[];
+  needs?: boolean;
+  inert?: Summary;
+  key?: string;
+  budget?: number;
+}
+
 interface ResolvedMention {
   name: string;
   callee?: FnEntry;
@@ -590,24 +668,33 @@ export class ProjectIndex {
     prev.files = files;
     // bodies materialised by the last analysis mention names more precisely than the lazy ones did
     let graphChanged = false;
-    for (const e of prev.entries) if (prev.resolvedFor.get(e) !== e.info) graphChanged = prev.resolveAgain(e) || graphChanged;
+    for (const e of prev.newSyntax) if (prev.resolvedFor.get(e) !== e.info) graphChanged = prev.resolveAgain(e) || graphChanged;
+    prev.newSyntax.clear();
     if (graphChanged) {
       prev.markRelevant();
       prev.ordered = undefined;
+      prev.closures.clear();
+      prev.inputs.clear();
     }
     return prev;
   }
+
+  /** Entries whose syntax changed since their call edges were resolved (an edit, a body converted). */
+  private readonly newSyntax = new Set<FnEntry>();
 
   /** Points the file's entries at its new syntax (their call edges are resolved again afterwards). */
   private replaceBodies(file: ParsedFile): void {
     const own = this.fileEntries.get(file.path)!;
     file.facts.functions.forEach((info, i) => {
       const entry = own[i];
+      if (entry.info !== info) this.newSyntax.add(entry);
       entry.info = info;
       entry.file = file;
     });
-    this.globals.set(file.path, file.facts.globals);
-    this.exportedGlobals = undefined;
+    if (this.globals.get(file.path) !== file.facts.globals) {
+      this.globals.set(file.path, file.facts.globals);
+      this.exportedGlobals = undefined;
+    }
   }
 
   /** Call edges and seed status from the entry's current syntax. True when either changed. */
@@ -798,8 +885,22 @@ export class ProjectIndex {
     }
   }
 
+  /** closureOf's answers while the call graph stays the same. */
+  private readonly closures = new Map<string, Set<FnEntry>>();
+
   /** Functions of these files and everything they call, directly or not: all a report on them needs. */
   closureOf(files: Set<string>): Set<FnEntry> {
+    const key = [...files].sort().join('\n');
+    let out = this.closures.get(key);
+    if (!out) {
+      out = this.computeClosure(files);
+      if (this.closures.size > 16) this.closures.clear();
+      this.closures.set(key, out);
+    }
+    return out;
+  }
+
+  private computeClosure(files: Set<string>): Set<FnEntry> {
     const out = new Set<FnEntry>();
     const work = this.entries.filter(e => files.has(e.file.path) && !e.info.macro);
     while (work.length) {
@@ -835,8 +936,36 @@ export class ProjectIndex {
 
   private readonly resolved = new Map<FnEntry, { info: FunctionInfo; list: ResolvedMention[] }>();
 
-  memoKey(e: FnEntry, ctx: FlowContext): string {
-    const parts: string[] = [String(ctx.errorReturn), JSON.stringify(ctx.deallocOf ?? null), String(ctx.budget)];
+  /**
+   * What each entry's analysis read from outside at the last analysis: its syntax and the summary
+   * objects of what it names. The same objects mean the same answers (whether it needs analysis, its
+   * inert summary, its memo key), so an analysis after an edit recomputes them only for the functions
+   * whose callees' results changed. Cleared when the call graph changes (relevance is read too).
+   */
+  private readonly inputs = new Map<FnEntry, Inputs>();
+
+  private inputsOf(e: FnEntry): Inputs {
+    const mentions = this.resolvedMentions(e);
+    const known = this.inputs.get(e);
+    if (known && known.info === e.info && known.summaries.length === mentions.length) {
+      let same = true;
+      for (let i = 0; same && i < mentions.length; i++) same = known.summaries[i] === this.seenSummary(e, mentions[i]);
+      if (same) return known;
+    }
+    const fresh: Inputs = { info: e.info, summaries: mentions.map(m => this.seenSummary(e, m)) };
+    this.inputs.set(e, fresh);
+    return fresh;
+  }
+
+  private seenSummary(e: FnEntry, m: ResolvedMention): Summary | undefined {
+    return m.callee ? (m.callee === e ? undefined : m.callee.summary) : this.imports?.get(m.name);
+  }
+
+  memoKey(e: FnEntry, budget: number): string {
+    const inputs = this.inputsOf(e);
+    if (inputs.key !== undefined && inputs.budget === budget) return inputs.key;
+    const { errorReturn, deallocOf } = this.convention(e.info);
+    const parts: string[] = [String(errorReturn), JSON.stringify(deallocOf ?? null), String(budget)];
     for (const { name: m, callee, api } of this.resolvedMentions(e)) {
       const s = callee ? (callee === e ? undefined : callee.summary) : this.imports?.get(m);
       if (s) parts.push(`${m}:${summaryFingerprint(s)}`);
@@ -844,7 +973,19 @@ export class ProjectIndex {
       else if (callee && callee !== e && callee.relevant) parts.push(`${m}:?`);
       if (api) parts.push(`${m}@${api.kind}/${api.family ?? ''}`);
     }
-    return parts.join('\n');
+    inputs.key = parts.join('\n');
+    inputs.budget = budget;
+    return inputs.key;
+  }
+
+  /** The summary of an entry that needs no analysis (needsAnalysis false), the same object while its inputs are. */
+  inertSummary(e: FnEntry): Summary {
+    const inputs = this.inputsOf(e);
+    if (!inputs.inert) {
+      inputs.inert = inertSummary(e.info);
+      inputs.inert.setsException = this.mentionsExceptionSetter(e);
+    }
+    return inputs.inert;
   }
 
   /**
@@ -873,7 +1014,9 @@ export class ProjectIndex {
       const list = e.file.facts.functions;
       const i = list.indexOf(e.info);
       if (i >= 0) list[i] = info;
+      noteConverted(e.file.facts);
       e.info = info;
+      this.newSyntax.add(e);
     }
   }
 
@@ -887,6 +1030,12 @@ export class ProjectIndex {
 
   /** Direct allocation or release calls, or a callee whose summary is more than "touches nothing". */
   needsAnalysis(e: FnEntry): boolean {
+    const inputs = this.inputsOf(e);
+    inputs.needs ??= this.computeNeedsAnalysis(e);
+    return inputs.needs;
+  }
+
+  private computeNeedsAnalysis(e: FnEntry): boolean {
     let gil = false;
     let gilCallee = false;
     for (const { name: m, callee, seed, gilRelease } of this.resolvedMentions(e)) {
@@ -953,13 +1102,19 @@ export class ProjectIndex {
     return out;
   }
 
-  context(entry: FnEntry, budget: number): FlowContext {
-    const file = entry.file.path;
-    const info = entry.info;
+  /** How the function reports failure, and the type whose deallocator it is: part of its analysis's context. */
+  private convention(info: FunctionInfo): Pick<FlowContext, 'errorReturn' | 'deallocOf'> {
+    if (info.macro) return { errorReturn: undefined, deallocOf: undefined };
     const ret = info.returns;
     const objectReturn = ret.pointers >= 1 && this.model.objectType.test(ret.base);
     const intReturn = ret.pointers === 0 && /^(int|long|Py_ssize_t)$/.test(ret.base);
     const facing = this.pythonFacing.has(info.name);
+    return { errorReturn: objectReturn ? 'null' : intReturn && facing ? 'minus-one' : undefined, deallocOf: this.deallocs.get(info.name) };
+  }
+
+  context(entry: FnEntry, budget: number): FlowContext {
+    const file = entry.file.path;
+    const info = entry.info;
     return {
       source: entry.file.analysed,
       model: this.model,
@@ -973,9 +1128,8 @@ export class ProjectIndex {
       structFields: t => this.structs.get(t),
       global: name => this.globals.get(file)?.get(name) ?? this.findGlobal(name),
       returnType: name => this.resolveFn(name, file)?.info.returns,
-      deallocOf: info.macro ? undefined : this.deallocs.get(info.name),
       typeIsGc: name => this.typeGc.get(name),
-      errorReturn: info.macro ? undefined : objectReturn ? 'null' : intReturn && facing ? 'minus-one' : undefined,
+      ...this.convention(info),
       budget,
     };
   }

@@ -16,7 +16,7 @@ import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import { linesOf, toSyntax, type LineIndex, type Syntax } from '../parse/syntax';
 import { readFacts, type FunctionInfo, unreadInitializer } from './facts';
-import { bodySkipper, isBinary, localMacroNames, type ParsedFile } from './project';
+import { bodySkipper, isBinary, macroNamesAfterEdit, type ParsedFile } from './project';
 
 const CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
 
@@ -24,17 +24,15 @@ const CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'prep
  * `prev` (parsed with its tree kept) is consumed: its tree is edited and deleted, its syntax moves to
  * the result, which holds the new tree. Undefined when the file must be parsed from scratch (then
  * `prev` is untouched): no tree, binary text, or the file's #define names changed (they decide which
- * bodies are converted).
+ * bodies are converted). `parsed`: the new text's tree-sitter tree, already parsed from scratch (the
+ * result takes it over).
  */
-export function reparseFile(prev: ParsedFile, text: string, model: Model): ParsedFile | undefined {
+export function reparseFile(prev: ParsedFile, text: string, model: Model, parsed?: Tree): ParsedFile | undefined {
   const { tree, root } = prev;
   const lines = root && linesOf(root);
   if (!tree || !root || !lines || isBinary(text)) return undefined;
   const analysed = neutralise(text, model);
   const before = prev.analysed;
-  const macros = localMacroNames(analysed);
-  if (macros.join(' ') !== localMacroNames(before).join(' ')) return undefined;
-
   let from = 0;
   const shorter = Math.min(before.length, analysed.length);
   while (from < shorter && before.charCodeAt(from) === analysed.charCodeAt(from)) from++;
@@ -43,18 +41,28 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model): Parse
   const oldEnd = before.length - tail;
   const newEnd = analysed.length - tail;
   const delta = newEnd - oldEnd;
+  const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, newEnd);
+  if (!macros) return undefined;
 
-  tree.edit({
-    startIndex: from, oldEndIndex: oldEnd, newEndIndex: newEnd,
-    startPosition: pointAt(lines, from), oldEndPosition: pointAt(lines, oldEnd), newEndPosition: pointAfter(pointAt(lines, from), analysed.slice(from, newEnd)),
-  });
+  if (from !== oldEnd || from !== newEnd) {
+    tree.edit({
+      startIndex: from, oldEndIndex: oldEnd, newEndIndex: newEnd,
+      startPosition: pointAt(lines, from), oldEndPosition: pointAt(lines, oldEnd), newEndPosition: pointAfter(pointAt(lines, from), analysed.slice(from, newEnd)),
+    });
+  }
   // From scratch, not from the old tree: with errors in the file (there always are some in real code)
   // tree-sitter's incremental parse can recover differently from a parse from scratch, and findings
   // must be those of the latter. The old tree, edited, still tells which items changed.
-  const next = parseC(analysed);
+  const next = parsed ?? parseC(analysed);
   // in the new text's offsets; ranges tree-sitter parsed differently, plus the edit itself
   const changed = tree.getChangedRanges(next).map(r => [r.startIndex, r.endIndex] as const);
   changed.push([from, newEnd]);
+  // items parsed alone since the old tree was made (project/reparse.ts): it does not describe them
+  for (const u of prev.unverified ?? []) {
+    const s = u.start >= oldEnd ? u.start + delta : u.start;
+    const e = u.end >= oldEnd ? u.end + delta : u.end;
+    changed.push([s, e]);
+  }
   tree.delete();
   prev.tree = undefined;
 
@@ -87,7 +95,7 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model): Parse
   }
   for (const n of moved) shiftAll(n, delta);
   lines.reset(analysed);
-  return { path: prev.path, text, analysed, facts: readFacts(fresh, analysed, prev.path, model, reuse), root: fresh, tree: next };
+  return { path: prev.path, text, analysed, facts: readFacts(fresh, analysed, prev.path, model, reuse), root: fresh, tree: next, macroNames: macros };
 }
 
 /** Top-level items, looking through conditionals and extern "C" blocks (their items are kept one by one). */
