@@ -41,6 +41,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { SettledNotification, StatusNotification, type SettledParams, type StatusParams } from '../server/src/lsp/protocol';
+import { seeded } from '../test/shared/seeded';
 
 const ROOT = resolve(__dirname, '..');
 const TARGET_P95_MS = 50;
@@ -59,17 +60,6 @@ function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   } catch {
     return { rssMb: NaN, peakMb: NaN };
   }
-}
-
-/** Small deterministic generator (mulberry32): the same pace every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -15,6 +15,7 @@ import { reparseFile } from '../../server/src/engine/project/reparse-file';
 import { blankNumericTables } from '../../server/src/engine/parse/data-tables';
 import type { Syntax } from '../../server/src/engine/parse/syntax';
 import { modelFor } from '../../allocator-model/src';
+import { seeded } from '../shared/seeded';
 
 beforeAll(async () => {
   await initParser();
@@ -112,16 +113,6 @@ describe('incremental analysis', () => {
   });
 });
 
-/** Small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const PIECES = [' ', '\n', 'x', ';', '(', ')', '{', '}', '*', '/', '"', 'free(p);', 'p = NULL;', 'PyMem_Free(buf);', '\n    return NULL;', '#define X 1\n'];
@@ -182,7 +173,7 @@ describe('incremental analysis over random edits', () => {
     const texts = new Map(files.map(f => [f.path, f.text]));
     const ws = new Workspace({ model });
     for (const [p, t] of texts) ws.upsert(p, t);
-    const next = random(20261121);
+    const next = seeded(20261121);
     for (let step = 0; step < 120; step++) {
       const path = files[Math.floor(next() * files.length)].path;
       texts.set(path, randomEdit(texts.get(path)!, next));
@@ -204,7 +195,7 @@ describe('incremental analysis over random edits', () => {
     const open = [...texts.keys()];
     const ws = new Workspace({ model, speculate: true });
     for (const [p, t] of texts) ws.upsert(p, t);
-    const next = random(20261122);
+    const next = seeded(20261122);
     const seen = { guessed: 0, confirmed: 0, corrected: 0 };
     const check = (step: number) => {
       // every file's guesses: the others' summaries feed each file's findings
@@ -257,7 +248,7 @@ describe('incremental analysis over random edits', () => {
       return out;
     };
     const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.broken, f.mentions.join(' ')]);
-    const next = random(23);
+    const next = seeded(23);
     let confirmed = 0;
     let corrected = 0;
     for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('leak', 4), ...fixtureFiles('clean', 6)]) {
@@ -308,7 +299,7 @@ describe('incremental analysis over random edits', () => {
       return out;
     };
     const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.mentions.join(' ')]);
-    const next = random(7);
+    const next = seeded(7);
     let inPlace = 0;
     for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('clean', 6)]) {
       let prev = parseSource(file, model) as ParsedFile;
@@ -340,7 +331,7 @@ describe('incremental analysis over random edits', () => {
       return out;
     };
     const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.broken, f.mentions.join(' ')]);
-    const next = random(11);
+    const next = seeded(11);
     let kept = 0;
     let incremental = 0;
     for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('leak', 4), ...fixtureFiles('clean', 6)]) {

@@ -4,6 +4,8 @@
  * whole file from scratch (Workspace.settle), which confirms the guess or replaces it. Whatever the
  * sequence of edits, once settled the findings are those of a fresh analysis — what the CLI reports.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initParser, Workspace } from '../../server/src/engine';
 import { parseC } from '../../server/src/engine/parse/parser';
@@ -18,23 +20,8 @@ beforeAll(async () => {
 
 const model = modelFor();
 
-// pack() has a syntax error that stays (a type as a macro argument); release() mixes heaps.
-const source = `#include <Python.h>
-#include <stdlib.h>
-
-static PyObject *
-pack(PyObject *module, unsigned char a)
-{
-    RETURN_PACKED_ARGS(3, PyLong_FromUnsignedLong, unsigned char, a);
-}
-
-static void
-release(void)
-{
-    char *p = PyMem_Malloc(4);
-    free(p);
-}
-`;
+// pack() keeps a syntax error; release() mixes heaps (line 14)
+const source = readFileSync(join(__dirname, '..', 'shared', 'error-and-mixed-heap.c'), 'utf8');
 
 function insert(text: string, after: string, what: string): string {
   const at = text.indexOf(after);

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { seeded } from '../shared/seeded';
 import { LayeredMap, State, joinInto, statusHash, varsHash, type Val } from '../../server/src/engine/flow/state';
 
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x / 2 ** 32;
-  };
-}
 
 describe('layered maps (the values and block states of a path)', () => {
   it('read, iterate and size like a plain Map after any mix of writes and copies', () => {
-    const next = random(7);
+    const next = seeded(7);
     // each layered map has a plain Map that received the same writes
     const pairs: [LayeredMap<string, number>, Map<string, number>][] = [[new LayeredMap(), new Map()]];
     for (let step = 0; step < 5000; step++) {
@@ -54,7 +47,7 @@ describe('layered maps (the values and block states of a path)', () => {
   });
 
   it('join paths that share a base as they would join flat maps', () => {
-    const next = random(11);
+    const next = seeded(11);
     const implicit = (loc: string): Val => [`f${loc}`];
     for (let round = 0; round < 200; round++) {
       const root = new State();

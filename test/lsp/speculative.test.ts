@@ -4,29 +4,14 @@
  * file from scratch, and `heaplint/settled` says the version's diagnostics are final — republished
  * first if the guess was wrong. What is final is what a fresh open of the same text publishes.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { LspClient, locate, scratch } from './lsp-client';
 
-// pack() keeps a syntax error (a type as a macro argument); release() mixes heaps.
-const MODULE = `#include <Python.h>
-#include <stdlib.h>
-
-static PyObject *
-pack(PyObject *module, unsigned char a)
-{
-    RETURN_PACKED_ARGS(3, PyLong_FromUnsignedLong, unsigned char, a);
-}
-
-static void
-release(void)
-{
-    char *p = PyMem_Malloc(4);
-    free(p);
-}
-`;
+// pack() keeps a syntax error; release() mixes heaps (line 14)
+const MODULE = readFileSync(join(__dirname, '..', 'shared', 'error-and-mixed-heap.c'), 'utf8');
 
 const key = (ds: Diagnostic[]) => ds.map(d => `${d.range.start.line + 1} ${d.code}`).sort();
 

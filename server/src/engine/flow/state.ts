@@ -49,27 +49,26 @@ export function defaultBits(target: string): number {
  * A map that counts its writes: states share maps until one writes (copy on write), and a map that is
  * written in place by its owner invalidates whatever was derived from it by its count.
  */
-/** A value derived from a map: valid while the map's write count, and what it was derived for, are unchanged. */
+/**
+ * A value derived from a map, cached on the map itself (cheaper than WeakMaps keyed by it, to look up
+ * and for the garbage collector): valid while the map's write count, and what it was derived for, are unchanged.
+ */
 export interface Memo<T> {
   writes: number;
   tag: unknown;
   value: T;
 }
 
+/**
+ * A state's facts: a map that counts its writes and keeps an order-independent hash of its entries
+ * (the XOR of their hashes, two independent 32-bit halves), since facts are keyed on every branch.
+ */
 export class CountingMap<K, V> extends Map<K, V> {
   writes = 0;
-  /**
-   * An order-independent hash of the entries (the XOR of their hashes, two independent 32-bit
-   * halves); kept up to date for facts, which are keyed on every branch.
-   */
   hashA = 0;
   hashB = 0;
-  /**
-   * Values the analysis derives from the map (a part of a path key, a hash), cached on the map itself:
-   * cheaper than WeakMaps keyed by it, to look up and for the garbage collector. Not copied.
-   */
+  /** The analysis's key for these facts (at a loop head) and their stable prefixes; see Memo. Not copied. */
   keyMemo: Memo<number> | undefined;
-  hashMemo: Memo<number> | undefined;
   prefixMemo: Memo<readonly number[]> | undefined;
   constructor(src?: CountingMap<K, V>) {
     super(src);
@@ -87,11 +86,9 @@ export class CountingMap<K, V> extends Map<K, V> {
  */
 export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
   writes = 0;
-  hashA = 0;
-  hashB = 0;
+  /** The analysis's part of a path key and the hash of the entries; see Memo. Not copied. */
   keyMemo: Memo<number> | undefined;
   hashMemo: Memo<number> | undefined;
-  prefixMemo: Memo<readonly number[]> | undefined;
   private base: Map<K, V>;
   private top: Map<K, V>;
   /** Keys of the top that are not in the base. */
@@ -279,16 +276,6 @@ export function statusHash(status: LayeredMap<string, Status>): number {
   return combine(status.entryHash(statusHashA, statusBases[0]), status.entryHash(statusHashB, statusBases[1]));
 }
 
-/** What a state's maps show of their bookkeeping: the write count and (for facts) the entry hash. */
-export interface Counted {
-  readonly writes: number;
-  readonly hashA: number;
-  readonly hashB: number;
-  keyMemo: Memo<number> | undefined;
-  hashMemo: Memo<number> | undefined;
-  prefixMemo: Memo<readonly number[]> | undefined;
-}
-
 export class State {
   // copy-on-write: a copied state shares its parent's maps until it first writes to them
   private _vars: LayeredMap<string, Val>;
@@ -345,7 +332,7 @@ export class State {
     return this._status;
   }
 
-  get facts(): ReadonlyMap<string, boolean> & Counted {
+  get facts(): ReadonlyMap<string, boolean> & Pick<CountingMap<string, boolean>, 'writes' | 'hashA' | 'hashB' | 'keyMemo' | 'prefixMemo'> {
     return this._facts;
   }
 
