@@ -369,7 +369,21 @@ class FunctionAnalysis {
 
   private intern(text: string): number {
     let id = this.ids.get(text);
-    if (id === undefined) this.ids.set(text, (id = this.ids.size));
+    if (id === undefined) this.ids.set(text, (id = this.ids.size + this.tupleCount));
+    return id;
+  }
+
+  /** Tuples of numbers interned like strings (ids from the same sequence), without building a string. */
+  private readonly tuples = new Map<number, Map<number, Map<number, number>>>();
+  private tupleCount = 0;
+
+  private internTuple(a: number, b: number, c = 0): number {
+    let byA = this.tuples.get(a);
+    if (!byA) this.tuples.set(a, (byA = new Map()));
+    let byB = byA.get(b);
+    if (!byB) byA.set(b, (byB = new Map()));
+    let id = byB.get(c);
+    if (id === undefined) byB.set(c, (id = this.ids.size + this.tupleCount++));
     return id;
   }
 
@@ -446,7 +460,7 @@ class FunctionAnalysis {
     const status = st.status;
     let x = status.hashMemo;
     if (!x || x.writes !== status.writes) status.hashMemo = x = { writes: status.writes, tag: undefined, value: statusHash(status) };
-    return this.intern(`${v.value},${x.value}`);
+    return this.internTuple(v.value, x.value);
   }
 
   /** Keys of the states waiting at a node, recomputed only when a state changed since. */
@@ -457,7 +471,7 @@ class FunctionAnalysis {
     if (st.keyNode === node && st.keyVersion === st.version) key = st.keyId;
     else {
       const assigned = this.loopAssigned.get(node);
-      key = this.intern(`${this.factsKey(st, assigned)},${this.varsKey(st, assigned)},${this.releasedKey(st)}`);
+      key = this.internTuple(this.factsKey(st, assigned), this.varsKey(st, assigned), this.releasedKey(st));
       st.keyNode = node;
       st.keyVersion = st.version;
       st.keyId = key;
