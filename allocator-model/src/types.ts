@@ -28,6 +28,13 @@ export interface Api {
   reusesOut?: boolean;
   allocWhenArgNull?: number;
   takesOwnershipOfArg?: number;
+  /**
+   * The pointer argument `arg` is kept by the object the call makes, in a slot named by the text of
+   * argument `keyArg` (PyCapsule_New: the capsule's name): like a field, for field-family-conflict.
+   */
+  storesInSlot?: { arg: number; slot: string; keyArg: number };
+  /** The result is what a slot of that kind, named by argument `keyArg`, holds (PyCapsule_GetPointer). */
+  readsSlot?: { slot: string; keyArg: number };
   setsException?: boolean;
   noFail?: boolean;
   success?: 'zero' | 'truthy';

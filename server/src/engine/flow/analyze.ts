@@ -94,6 +94,8 @@ interface Local extends VarType {
 }
 
 const NULL_NAMES = new Set(['NULL', 'nullptr']);
+/** Keys of API-kept slots (capsule pointers) among field keys: `<slot> <name>`, e.g. `capsule "mod.table"`. */
+export const SLOT_PREFIX = '\u0002';
 
 export function analyzeFunction(ctx: FlowContext): FlowResult {
   let analysis = new FunctionAnalysis(ctx, MAX_DISJUNCTS);
@@ -318,7 +320,8 @@ class FunctionAnalysis {
     if (c === 'p') return `the value passed in as parameter ${Number(t.slice(1)) + 1}${st.bits(t) & FREED ? ' (released in this function)' : ''}`;
     if (c === 'f') {
       const key = this.fieldKeys.get(t);
-      return `what ${key ? `'${key}'` : 'this location'} held when the function was entered${st.bits(t) & FREED ? ' (released in this function)' : ''}`;
+      const place = !key ? 'this location' : key.startsWith(SLOT_PREFIX) ? key.slice(SLOT_PREFIX.length) : `'${key}'`;
+      return `what ${place} held when the function was entered${st.bits(t) & FREED ? ' (released in this function)' : ''}`;
     }
     if (c === 'g') return `the global '${t.slice(1)}'`;
     return undefined;
@@ -1013,7 +1016,17 @@ class FunctionAnalysis {
    * belongs to whichever code fills it: each exporter releases its own, so families there do not meet.
    */
   private ownField(key: string): boolean {
-    return !!this.ctx.structFields(key.slice(0, key.indexOf('.')));
+    return key.startsWith(SLOT_PREFIX) || !!this.ctx.structFields(key.slice(0, key.indexOf('.')));
+  }
+
+  /**
+   * The key of a slot an API keeps a pointer in (a capsule's, named by its name argument), or
+   * undefined when the name is not a literal or an identifier (a computed name names nothing we can match).
+   */
+  private slotKey(slot: string, nameArg: Syntax | undefined): string | undefined {
+    const name = nameArg && unwrap(nameArg);
+    if (!name || (name.type !== 'string_literal' && name.type !== 'identifier' && name.type !== 'concatenated_string')) return undefined;
+    return `${SLOT_PREFIX}${slot} ${textOf(name, this.src)}`;
   }
 
   /** Field identity across functions: "<struct type>.<field>". */
@@ -1597,6 +1610,9 @@ class FunctionAnalysis {
       }
       case 'newref': {
         usesExcept(undefined);
+        const kept = api.storesInSlot;
+        const slotKey = kept && this.slotKey(kept.slot, argNodes[kept.keyArg]);
+        if (kept && slotKey && vals[kept.arg]) this.noteFieldAssign(slotKey, vals[kept.arg], n);
         if (api.takesOwnershipOfArg !== undefined && vals[api.takesOwnershipOfArg]) this.markEscaped(vals[api.takesOwnershipOfArg]);
         const t = `r${this.site(n)}`;
         this.targetApi.set(t, name);
@@ -1632,9 +1648,16 @@ class FunctionAnalysis {
         this.writeOut(argNodes[api.outArg ?? 0], out, [t], n);
         return token ? [token] : ['u'];
       }
-      case 'opaque':
+      case 'opaque': {
         usesExcept(undefined);
-        return ['u'];
+        const slot = api.readsSlot;
+        const key = slot && this.slotKey(slot.slot, argNodes[slot.keyArg]);
+        if (!key) return ['u'];
+        // what the slot held when this function was entered, known across functions by its key
+        const t = `f${key}`;
+        this.fieldKeys.set(t, key);
+        return [t];
+      }
       case 'gil-release':
         this.cur.gil = GIL_RELEASED;
         return ['u'];

@@ -5,7 +5,7 @@
  */
 import type { Api, Family } from '../../../../allocator-model/src/types';
 import type { Model } from '../../../../allocator-model/src/model';
-import { analyzeFunction, type FlowContext, type FlowResult } from '../flow/analyze';
+import { SLOT_PREFIX, analyzeFunction, type FlowContext, type FlowResult } from '../flow/analyze';
 import type { FlowEvent } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
 import { blankNumericTables } from '../parse/data-tables';
@@ -90,12 +90,13 @@ export function fieldConflicts(assigns: FieldAssign[], releases: FieldRelease[],
     if (!r.report) continue;
     const other = (byKey.get(r.key) ?? []).find(a => a.fn !== r.fn && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?');
     if (!other) continue;
-    const field = r.key.split('.').pop();
+    const slot = r.key.startsWith(SLOT_PREFIX) ? r.key.slice(SLOT_PREFIX.length) : undefined;
+    const holder = slot ? `the pointer kept by ${slot}` : `field '${r.key}'`;
     const right = releaseOf(other.alloc.family);
     out.push({
       rule: fieldFamilyConflict.id, severity: sev, file: r.file, range: r.range, function: r.fnName,
-      message: `field '${r.key}' holds memory allocated by ${describeAlloc(other.alloc)} in ${other.fn.split('#').pop()}() (${other.file.split('/').pop()}:${other.range.startLine + 1}) but is released here by ${describeRelease(r.api, r.via)}; release it with ${right ?? 'the matching deallocator'}()`,
-      related: [{ file: other.file, range: other.range, message: `'${field}' assigned from ${describeAlloc(other.alloc)} here` }],
+      message: `${holder} holds memory allocated by ${describeAlloc(other.alloc)} in ${other.fn.split('#').pop()}() (${other.file.split('/').pop()}:${other.range.startLine + 1}) but is released here by ${describeRelease(r.api, r.via)}; release it with ${right ?? 'the matching deallocator'}()`,
+      related: [{ file: other.file, range: other.range, message: `${slot ? `${slot} given` : `'${r.key.split('.').pop()}' assigned from`} ${describeAlloc(other.alloc)} here` }],
       fix: r.via.length === 0 && right ? { replace: r.callee, with: right } : undefined,
     });
   }
