@@ -281,7 +281,8 @@ export function replaceSubtree(old: Syntax, fresh: Syntax, delta: number): void 
   }
 }
 
-function shiftAll(n: Syntax, delta: number): void {
+/** Moves a subtree by `delta` characters. */
+export function shiftAll(n: Syntax, delta: number): void {
   const stack = [n];
   while (stack.length) {
     const cur = stack.pop()!;
@@ -351,4 +352,17 @@ export function declaratorShape(d: Syntax | undefined): { pointers: number; arra
     cur = child(cur, 'declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.children[0] : undefined);
   }
   return { pointers, array, func };
+}
+
+/**
+ * Where two texts differ: their common prefix ends at `from`; the changed span is [from, oldEnd) in
+ * the old text and [from, newEnd) in the new one.
+ */
+export function changedSpan(before: string, after: string): { from: number; oldEnd: number; newEnd: number } {
+  let from = 0;
+  const shorter = Math.min(before.length, after.length);
+  while (from < shorter && before.charCodeAt(from) === after.charCodeAt(from)) from++;
+  let tail = 0;
+  while (tail < shorter - from && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  return { from, oldEnd: before.length - tail, newEnd: after.length - tail };
 }

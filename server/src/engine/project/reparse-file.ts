@@ -14,7 +14,7 @@
 import type { Model } from '../../../../allocator-model/src/model';
 import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
-import { linesOf, toSyntax, type LineIndex, type Syntax } from '../parse/syntax';
+import { changedSpan, linesOf, shiftAll, toSyntax, type LineIndex, type Syntax } from '../parse/syntax';
 import { readFacts, type FunctionInfo, unreadInitializer } from './facts';
 import { bodySkipper, isBinary, macroNamesAfterEdit, type ParsedFile } from './project';
 
@@ -33,13 +33,7 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model, parsed
   if (!tree || !root || !lines || isBinary(text)) return undefined;
   const analysed = neutralise(text, model);
   const before = prev.analysed;
-  let from = 0;
-  const shorter = Math.min(before.length, analysed.length);
-  while (from < shorter && before.charCodeAt(from) === analysed.charCodeAt(from)) from++;
-  let tail = 0;
-  while (tail < shorter - from && before.charCodeAt(before.length - 1 - tail) === analysed.charCodeAt(analysed.length - 1 - tail)) tail++;
-  const oldEnd = before.length - tail;
-  const newEnd = analysed.length - tail;
+  const { from, oldEnd, newEnd } = changedSpan(before, analysed);
   const delta = newEnd - oldEnd;
   const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, newEnd);
   if (!macros) return undefined;
@@ -106,15 +100,6 @@ function topLevel(root: Syntax, visit: (n: Syntax) => void): void {
   }
 }
 
-function shiftAll(n: Syntax, delta: number): void {
-  const stack = [n];
-  while (stack.length) {
-    const cur = stack.pop()!;
-    cur.start += delta;
-    cur.end += delta;
-    for (const c of cur.children) stack.push(c);
-  }
-}
 
 export function pointAt(lines: LineIndex, offset: number): { row: number; column: number } {
   return { row: lines.line(offset), column: lines.column(offset) };

@@ -19,7 +19,7 @@ import type { Model } from '../../../../allocator-model/src/model';
 import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import type { Node as TSNode } from 'web-tree-sitter';
-import { child, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
+import { changedSpan, child, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
 import { readFacts, readFunction, type FileFacts, type FunctionInfo, unreadInitializer } from './facts';
 import { inheritDeclarationKey } from './declarations';
 import { pointAfter, pointAt } from './reparse-file';
@@ -37,12 +37,7 @@ export function reparseInPlace(prev: ParsedFile, text: string, model: Model, spe
   const analysed = neutralise(text, model);
   const before = prev.analysed;
   if (analysed === before) return { ...prev, text };
-  let from = 0;
-  const shorter = Math.min(before.length, analysed.length);
-  while (from < shorter && before.charCodeAt(from) === analysed.charCodeAt(from)) from++;
-  let tail = 0;
-  while (tail < shorter - from && before.charCodeAt(before.length - 1 - tail) === analysed.charCodeAt(analysed.length - 1 - tail)) tail++;
-  const oldEnd = before.length - tail;
+  const { from, oldEnd } = changedSpan(before, analysed);
   const delta = analysed.length - before.length;
 
   // strictly inside, so that the item's extent stays what it was but for the edit's length
