@@ -167,6 +167,16 @@ describe('files nobody has open', () => {
   });
 });
 
+/** What a file declares of its functions: where they are, whether they parse, what they mention. */
+function functionFacts(p: ParsedFile): unknown[] {
+  return p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.broken, f.mentions.join(' ')]);
+}
+
+/** The fixtures the whole-file and guessing random-edit tests edit. */
+function editedFixtures(): { path: string; text: string }[] {
+  return [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('leak', 4), ...fixtureFiles('clean', 6)];
+}
+
 describe('incremental analysis over random edits', () => {
   it('after every edit, equals a fresh analysis of the same texts', () => {
     const files = [...fixtureFiles('mixed-heap', 4), ...fixtureFiles('leak', 3), ...fixtureFiles('double-free', 3)];
@@ -247,11 +257,10 @@ describe('incremental analysis over random edits', () => {
       level(root);
       return out;
     };
-    const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.broken, f.mentions.join(' ')]);
     const next = seeded(23);
     let confirmed = 0;
     let corrected = 0;
-    for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('leak', 4), ...fixtureFiles('clean', 6)]) {
+    for (const file of editedFixtures()) {
       let prev = parseSource(file, model, false, true) as ParsedFile;
       let text = file.text;
       for (let i = 0; i < 15; i++) {
@@ -270,7 +279,7 @@ describe('incremental analysis over random edits', () => {
         if (confirms(quick, exact)) {
           confirmed++;
           expect(dump(quick.root!)).toEqual(dump(full.root!));
-          expect(facts(quick)).toEqual(facts(full));
+          expect(functionFacts(quick)).toEqual(functionFacts(full));
           quick.tree?.delete();
           quick.tree = exact;
           quick.unverified = undefined;
@@ -279,7 +288,7 @@ describe('incremental analysis over random edits', () => {
           corrected++;
           const fixed = reparseFile(quick, text, model, exact)!;
           expect(dump(fixed.root!)).toEqual(dump(full.root!));
-          expect(facts(fixed)).toEqual(facts(full));
+          expect(functionFacts(fixed)).toEqual(functionFacts(full));
           prev = fixed;
         }
       }
@@ -298,7 +307,7 @@ describe('incremental analysis over random edits', () => {
       }
       return out;
     };
-    const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.mentions.join(' ')]);
+    const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.mentions.join(' ')]); // broken aside here
     const next = seeded(7);
     let inPlace = 0;
     for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('clean', 6)]) {
@@ -330,11 +339,10 @@ describe('incremental analysis over random edits', () => {
       }
       return out;
     };
-    const facts = (p: ParsedFile) => p.facts.functions.map(f => [f.name, f.node.start, f.node.end, f.body.row, f.broken, f.mentions.join(' ')]);
     const next = seeded(11);
     let kept = 0;
     let incremental = 0;
-    for (const file of [...fixtureFiles('mixed-heap', 6), ...fixtureFiles('leak', 4), ...fixtureFiles('clean', 6)]) {
+    for (const file of editedFixtures()) {
       let prev = parseSource(file, model, false, true) as ParsedFile;
       let text = file.text;
       for (let i = 0; i < 15; i++) {
@@ -350,7 +358,7 @@ describe('incremental analysis over random edits', () => {
         incremental++;
         kept += quick.facts.functions.filter(f => before.has(f)).length;
         expect(dump(quick.root!)).toEqual(dump(full.root!));
-        expect(facts(quick)).toEqual(facts(full));
+        expect(functionFacts(quick)).toEqual(functionFacts(full));
         prev = quick;
       }
       prev.tree?.delete();
