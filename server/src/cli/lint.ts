@@ -1,16 +1,19 @@
 /**
  * The one place the CLI calls the engine. With one job everything is analysed together on the main
- * thread. With more, the .c files are shared out between worker threads (every worker also reads all
- * headers, for struct layouts and macros); the workers exchange the summaries of exported functions in
- * rounds until they stop changing, so cross-file wrappers are seen as on one thread.
+ * thread. With more, the .c files are shared out between worker threads (every worker also reads the
+ * small headers, for struct layouts and macros). The workers tell each other what their files declare
+ * and the coordinator what calls what; it orders the functions as one thread would (plan.ts), and
+ * each worker analyses its own in that order, trading summaries as they are computed (worker.ts), so
+ * the findings are those of one thread.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { Model } from '../../../allocator-model/src/model';
 import { analyzeProject, initParser, type FileProblem, type Finding, type ProjectStats, type SourceFile } from '../engine';
-import type { Summary } from '../engine/flow/summary';
-import { fieldConflicts, type FieldAssign, type FieldRelease } from '../engine/project/project';
+import type { Declarations } from '../engine/project/declarations';
+import { fieldConflicts, settleFindings, type FieldAssign, type FieldRelease, type GraphNode } from '../engine/project/project';
+import { planSchedule } from './plan';
 import type { RuleSetting } from './config';
 
 export interface LintOptions {
@@ -28,7 +31,6 @@ export interface LintOutcome {
   stats: ProjectStats;
 }
 
-const MAX_ROUNDS = 4;
 const SHARED_HEADER_LIMIT = 64 * 1024;
 
 export async function lintFiles(files: readonly SourceFile[], options: LintOptions, jobs: number): Promise<LintOutcome> {
@@ -45,20 +47,27 @@ export async function lintFiles(files: readonly SourceFile[], options: LintOptio
   return lintInWorkers(files, options, Math.min(jobs, sources.length), workerScript);
 }
 
-interface RoundReply {
-  kind: 'round';
-  exports: Map<string, Summary>;
+interface Loaded {
+  declarations: Declarations[];
+  /** The files this worker could parse (the others are among its problems). */
+  parsed: string[];
+  parseMs: number;
+}
+
+interface Analysed {
   findings: Finding[];
   problems: FileProblem[];
   fieldAssigns: FieldAssign[];
   fieldReleases: FieldRelease[];
   stats: ProjectStats;
+  waitedMs: number;
 }
 
 async function lintInWorkers(files: readonly SourceFile[], options: LintOptions, jobs: number, script: string): Promise<LintOutcome> {
   const t0 = performance.now();
-  // small headers (struct layouts, macros) go to every worker; large ones (data tables, generated
-  // argument clinics) are code of their own and are shared out like .c files
+  // small headers (struct layouts, macros) are read by every worker, and their functions analysed by
+  // the first; large ones (data tables, generated argument clinics) are code of their own and are
+  // shared out like .c files
   const isShared = (f: SourceFile) => f.path.endsWith('.h') && f.text.length <= SHARED_HEADER_LIMIT;
   const headers = files.filter(isShared);
   const shares: SourceFile[][] = Array.from({ length: jobs }, () => []);
@@ -70,7 +79,7 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
     sizes[i] += f.text.length;
   }
   const workers = shares.map(() => new Worker(script));
-  const ask = <T>(w: Worker, msg: unknown): Promise<T> =>
+  const ask = <T>(w: Worker, msg: unknown, transfer: Transferable[] = []): Promise<T> =>
     new Promise((resolve, reject) => {
       const onMessage = (r: { kind: string; message?: string }) => {
         w.off('error', onError);
@@ -83,34 +92,46 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
       };
       w.once('message', onMessage);
       w.once('error', onError);
-      w.postMessage(msg);
+      w.postMessage(msg, transfer as never);
     });
+  const channels: MessageChannel[] = [];
   try {
     options.onProgress?.('analysing', 0, files.length);
-    await Promise.all(workers.map((w, i) => ask(w, {
+    const loaded = await Promise.all(workers.map((w, i) => ask<Loaded>(w, {
       kind: 'load', files: [...shares[i], ...headers], model: options.model, severities: options.severities,
-      report: [...shares[i].map(f => f.path), ...(i === 0 ? headers.map(h => h.path) : [])],
+      own: [...shares[i].map(f => f.path), ...(i === 0 ? headers.map(h => h.path) : [])],
     })));
     const parseMs = performance.now() - t0;
-    if (process.env.HEAPLINT_DEBUG) console.error(`load: ${parseMs.toFixed(0)} ms`);
-    let imports = new Map<string, Summary>();
-    let replies: RoundReply[] = [];
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const r0 = performance.now();
-      replies = await Promise.all(workers.map(w => ask<RoundReply>(w, { kind: 'round', imports })));
-      if (process.env.HEAPLINT_DEBUG) console.error(`round ${round}: ${(performance.now() - r0).toFixed(0)} ms, analysed ${replies.map(r => r.stats.analysed).join('+')}`);
-      const next = new Map<string, Summary>();
-      for (const r of replies) for (const [k, v] of r.exports) if (!next.has(k)) next.set(k, v);
-      if (round > 0 && sameSummaries(imports, next)) break;
-      imports = next;
+    // every parsed file in command-line order, the others' files by their declarations
+    const declared = new Map(loaded.flatMap(l => l.declarations.map(d => [d.path, d] as const)));
+    const parsedHeaders = new Set(loaded[0].parsed);
+    const order = files.filter(f => declared.has(f.path) || (isShared(f) && parsedHeaders.has(f.path)));
+    const graphs = await Promise.all(workers.map(w => ask<{ nodes: GraphNode[] }>(w, {
+      kind: 'graph', files: order.map(f => ({ path: f.path, declarations: declared.get(f.path) })),
+    })));
+    const plan = planSchedule(graphs.map(g => g.nodes));
+    if (process.env.HEAPLINT_DEBUG) console.error(`load ${parseMs.toFixed(0)} ms (${loaded.map(l => l.parseMs.toFixed(0)).join('+')}), graph ${(performance.now() - t0 - parseMs).toFixed(0)} ms, ${plan.relevant.size} relevant, ${plan.sends.map(s => s.size).join('+')} summaries to send`);
+    // a channel between every two workers, and a counter each one sleeps on until a summary comes
+    const signals = workers.map(() => new SharedArrayBuffer(4));
+    const peers: (MessagePort | undefined)[][] = workers.map(() => workers.map(() => undefined));
+    for (let a = 0; a < jobs; a++) {
+      for (let b = a + 1; b < jobs; b++) {
+        const ch = new MessageChannel();
+        channels.push(ch);
+        peers[a][b] = ch.port1;
+        peers[b][a] = ch.port2;
+      }
     }
+    const a0 = performance.now();
+    const replies = await Promise.all(workers.map((w, i) => ask<Analysed>(w, {
+      kind: 'analyse', relevant: [...plan.relevant], position: plan.position, sends: plan.sends[i], peers: peers[i], signals, me: i,
+    }, peers[i].filter((p): p is MessagePort => !!p))));
+    if (process.env.HEAPLINT_DEBUG) console.error(`analysis ${(performance.now() - a0).toFixed(0)} ms: ${replies.map(r => `${r.stats.analysed} analysed, ${r.waitedMs.toFixed(0)} ms waiting`).join('; ')}`);
     options.onProgress?.('analysing', files.length, files.length);
     const releaseOf = (family: string) => options.model.families.get(family)?.release;
-    const findings = [
-      ...replies.flatMap(r => r.findings),
-      ...fieldConflicts(replies.flatMap(r => r.fieldAssigns), replies.flatMap(r => r.fieldReleases), { model: options.model, severities: options.severities }, releaseOf),
-    ];
-    findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
+    // the conflicts over fields seen by different workers, settled like one thread's findings
+    const conflicts = fieldConflicts(replies.flatMap(r => r.fieldAssigns), replies.flatMap(r => r.fieldReleases), { model: options.model, severities: options.severities }, releaseOf);
+    const findings = settleFindings([...replies.flatMap(r => r.findings), ...conflicts], files);
     const stats: ProjectStats = {
       files: files.length, lines: files.reduce((n, f) => n + f.text.split('\n').length, 0),
       functions: replies.reduce((n, r) => n + r.stats.functions, 0), analysed: replies.reduce((n, r) => n + r.stats.analysed, 0),
@@ -118,16 +139,10 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
     };
     return { findings, problems: replies.flatMap(r => r.problems), stats };
   } finally {
+    for (const ch of channels) {
+      ch.port1.close();
+      ch.port2.close();
+    }
     await Promise.all(workers.map(w => w.terminate()));
   }
-}
-
-function sameSummaries(a: Map<string, Summary>, b: Map<string, Summary>): boolean {
-  if (a.size !== b.size) return false;
-  const fp = (s: Summary) => JSON.stringify(s, (_k, v) => (v instanceof Set ? [...v] : v));
-  for (const [k, v] of a) {
-    const w = b.get(k);
-    if (!w || fp(v) !== fp(w)) return false;
-  }
-  return true;
 }

@@ -1,60 +1,109 @@
 /**
- * A lint worker thread: parses its share of the files once, then analyses them in rounds. Each round
- * gets the summaries other workers exported and returns its own, until they stop changing; functions
- * whose callees' summaries did not change are not analysed again (the engine memoises them).
+ * A lint worker thread. It parses its share of the files (and every small header), tells the
+ * coordinator what they declare and how their functions call each other, then analyses its relevant
+ * functions in the coordinator's order, callees first: a summary another worker needs is posted to it
+ * as soon as it is known, and a function waits until the summaries it reads from others have come.
+ * Each function is analysed once, with the same callee summaries one thread would give it.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Model } from '../../../allocator-model/src/model';
 import { initParser, type SourceFile } from '../engine';
 import type { Summary } from '../engine/flow/summary';
-import { analyzeParsed, parseSource, type ParsedFile } from '../engine/project/project';
+import { declarationsOf, declaredFile, type Declarations } from '../engine/project/declarations';
+import { ProjectAnalysis, ProjectIndex, parseSource, type FnEntry, type ParsedFile } from '../engine/project/project';
 import type { FileProblem, SeverityLevel } from '../engine/types';
 
 export type WorkerRequest =
-  | { kind: 'load'; files: SourceFile[]; model: Model; severities: Record<string, SeverityLevel | 'off'>; report: string[] }
-  | { kind: 'round'; imports: Map<string, Summary> };
+  /** `own`: the files whose functions this worker analyses and reports (shared headers: worker 0's). */
+  | { kind: 'load'; files: SourceFile[]; own: string[]; model: Model; severities: Record<string, SeverityLevel | 'off'> }
+  /** Every parsed file in the order given on the command line; the others' by their declarations. */
+  | { kind: 'graph'; files: { path: string; declarations?: Declarations }[] }
+  | { kind: 'analyse'; relevant: string[]; position: Map<string, number>; sends: Map<string, number[]>; peers: (MessagePort | undefined)[]; signals: SharedArrayBuffer[]; me: number };
 
-let parsed: ParsedFile[] = [];
+/** How long a worker waits for a summary before it takes the run for wedged (another worker failed). */
+const PATIENCE_MS = 120_000;
+
+let parsed = new Map<string, ParsedFile>();
 let problems: FileProblem[] = [];
 let model: Model;
 let severities: Record<string, SeverityLevel | 'off'> = {};
-let report = new Set<string>();
+let own = new Set<string>();
+let files: ParsedFile[] = [];
+let index: ProjectIndex | undefined;
 
 async function handle(msg: WorkerRequest): Promise<unknown> {
   if (msg.kind === 'load') {
     await initParser();
     model = msg.model;
     severities = msg.severities;
-    report = new Set(msg.report);
-    parsed = [];
+    own = new Set(msg.own);
+    parsed = new Map();
     problems = [];
     const t0 = performance.now();
+    const declarations: Declarations[] = [];
     for (const f of msg.files) {
       try {
         const p = parseSource(f, model);
         if ('message' in p) problems.push(p);
-        else parsed.push(p);
+        else {
+          parsed.set(p.path, p);
+          if (own.has(p.path)) declarations.push(declarationsOf(p.path, p.facts));
+        }
       } catch (err) {
         problems.push({ file: f.path, message: `could not be parsed: ${(err as Error).message}` });
       }
     }
-    return { kind: 'loaded', parseMs: performance.now() - t0 };
+    return { kind: 'loaded', declarations, parsed: [...parsed.keys()], parseMs: performance.now() - t0 };
+  }
+  if (msg.kind === 'graph') {
+    files = msg.files.map(f => parsed.get(f.path) ?? declaredFile(f.declarations!));
+    index = new ProjectIndex(files, model, { remote: path => !own.has(path) });
+    return { kind: 'graph', nodes: index.graphShare() };
   }
   const t0 = performance.now();
-  const result = analyzeParsed(parsed, { model, severities, reportOnly: report, imports: msg.imports, deferFieldConflicts: true });
-  // what this share defines for the others: exported functions (static ones are invisible elsewhere)
-  const exports = new Map<string, Summary>();
-  for (const f of parsed) {
-    if (!report.has(f.path)) continue;
-    for (const fn of f.facts.functions) {
-      const s = result.summaries.get(fn.name);
-      if (!fn.isStatic && s) exports.set(fn.name, s);
+  const ix = index!;
+  ix.forgetSummaries();
+  const order = ix.schedule(new Set(msg.relevant), msg.position);
+  const run = new ProjectAnalysis(files, { model, severities, reportOnly: own, deferFieldConflicts: true }, ix);
+  const signal = new Int32Array(msg.signals[msg.me]);
+  let waitedMs = 0;
+  const drain = () => {
+    for (const port of msg.peers) {
+      if (!port) continue;
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const { id, summary } = m.message as { id: string; summary: Summary };
+        const e = ix.entryById(id);
+        if (e) e.summary = summary;
+      }
+    }
+  };
+  const ready = (e: FnEntry) => ix.dependencies(e).every(d => d.summary !== undefined);
+  const pending = [...order];
+  while (pending.length) {
+    const seen = Atomics.load(signal, 0);
+    drain();
+    // the first ready function in the order: one that waits for another worker lets later ones go ahead
+    const i = pending.findIndex(ready);
+    if (i < 0) {
+      const w0 = performance.now();
+      if (Atomics.wait(signal, 0, seen, PATIENCE_MS) === 'timed-out') throw new Error('a worker stopped sending the summaries this one needs');
+      waitedMs += performance.now() - w0;
+      continue;
+    }
+    const [e] = pending.splice(i, 1);
+    run.analyse(e);
+    for (const peer of msg.sends.get(e.id) ?? []) {
+      msg.peers[peer]!.postMessage({ id: e.id, summary: e.summary });
+      const theirs = new Int32Array(msg.signals[peer]);
+      Atomics.add(theirs, 0, 1);
+      Atomics.notify(theirs, 0);
     }
   }
+  const result = run.finish();
   return {
-    kind: 'round', exports, findings: result.findings, problems: [...problems.filter(p => report.has(p.file)), ...result.problems],
-    unusedSuppressions: result.unusedSuppressions, fieldAssigns: result.fieldAssigns, fieldReleases: result.fieldReleases,
-    stats: { ...result.stats, analysisMs: performance.now() - t0 },
+    kind: 'analysed', findings: result.findings, problems: [...problems.filter(p => own.has(p.file)), ...result.problems],
+    fieldAssigns: result.fieldAssigns, fieldReleases: result.fieldReleases,
+    stats: { ...result.stats, analysisMs: performance.now() - t0 }, waitedMs,
   };
 }
 

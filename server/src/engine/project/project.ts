@@ -20,6 +20,7 @@ import { declarationKey } from './declarations';
 import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType, unreadInitializer } from './facts';
 import { compactFacts, noteConverted } from './compact';
 import { memoOf, remember } from './memo';
+import { calleesFirst, reachingSeeds } from './call-graph';
 
 export interface ProjectOptions {
   model: Model;
@@ -29,8 +30,6 @@ export interface ProjectOptions {
   budget?: number;
   /** Only report findings in these files (the others still feed summaries). */
   reportOnly?: Set<string>;
-  /** Summaries of functions defined outside the files given (another worker's share). */
-  imports?: Map<string, Summary>;
   /** Leave field-family-conflict to the caller, which sees every worker's field events. */
   deferFieldConflicts?: boolean;
   /** Describe the expression at this offset of this file (hover). */
@@ -154,7 +153,9 @@ export function hasGuesses(p: ParsedFile): boolean {
   return !!p.unverified?.some(u => u.guess);
 }
 
-interface FnEntry {
+export interface FnEntry {
+  /** The same in every CLI worker: the defining file's place in the file list, and the definition's in the file. */
+  id: string;
   key: string;
   info: FunctionInfo;
   file: ParsedFile;
@@ -162,6 +163,21 @@ interface FnEntry {
   relevant: boolean;
   /** Calls an allocator or deallocator itself (relevance starts here). */
   seed?: boolean;
+  /** Analysed by another CLI worker, whose summary arrives by message (cli/schedule.ts). */
+  remote?: boolean;
+}
+
+/** A function as the coordinator of CLI workers sees it: an id shared by all workers, and its call edges. */
+export interface GraphNode {
+  id: string;
+  macro: boolean;
+  seed: boolean;
+  callees: string[];
+}
+
+export interface IndexOptions {
+  /** Files whose functions another CLI worker analyses (their facts may be declarations only). */
+  remote?: (path: string) => boolean;
 }
 
 const DEFAULT_BUDGET = 20_000;
@@ -308,52 +324,53 @@ function countLines(text: string): number {
 }
 
 /** `index`: one carried over from an earlier analysis of nearly the same files (see ProjectIndex.carryOver). */
-export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index = new ProjectIndex(parsed, opts.model, opts.imports)): ProjectResult {
-  const model = opts.model;
+export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index = new ProjectIndex(parsed, opts.model)): ProjectResult {
   index.forgetSummaries();
-  const findings: Finding[] = [];
-  const problems: FileProblem[] = [];
-  const fieldAssigns: FieldAssign[] = [];
-  const fieldReleases: FieldRelease[] = [];
-  const collectField = (e: FlowEvent, entry: FnEntry, sites: Map<number, Syntax>, report: boolean): boolean => {
-    if (e.kind === 'field-assign') {
-      const node = sites.get(e.site);
-      if (node) fieldAssigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
-      return true;
-    }
-    if (e.kind === 'field-release') {
-      const node = sites.get(e.site);
-      if (node && !inErrorNode(node)) {
-        fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report });
-      }
-      return true;
-    }
-    return false;
-  };
-  const summaries = new Map<string, Summary>();
-  let analysed = 0;
-  let gaveUp = 0;
-  let probe: string | undefined;
-  let reused = 0;
-
+  const run = new ProjectAnalysis(parsed, opts, index);
   // asked about some files only (the editor): what they call is all that needs summaries
   const needed = opts.reportOnly && opts.reportOnly.size < parsed.length ? index.closureOf(opts.reportOnly) : undefined;
-  const budget = opts.budget ?? DEFAULT_BUDGET;
   for (const entry of index.order()) {
-    if (needed && !needed.has(entry) && !entry.info.macro) {
-      // outside the closure: reuse whatever was computed before (its field events still count)
-      const memo = memoOf(entry.info);
-      if (memo) {
-        entry.summary = memo.result.summary;
-        const fields = fieldEventsOf(memo.result, entry);
-        for (const a of fields.assigns) fieldAssigns.push(a);
-        for (const r of fields.releases) fieldReleases.push(r);
-      }
-      continue;
-    }
+    if (needed && !needed.has(entry) && !entry.info.macro) run.keep(entry);
+    else run.analyse(entry);
+  }
+  return run.finish();
+}
+
+/**
+ * One analysis of a project's functions, taken one at a time in an order that puts callees first
+ * (one thread's, or the CLI workers' shared schedule); what they report is gathered until finish().
+ */
+export class ProjectAnalysis {
+  private readonly findings: Finding[] = [];
+  private readonly problems: FileProblem[] = [];
+  private readonly fieldAssigns: FieldAssign[] = [];
+  private readonly fieldReleases: FieldRelease[] = [];
+  private readonly summaries = new Map<string, Summary>();
+  private analysed = 0;
+  private gaveUp = 0;
+  private reused = 0;
+  private probe: string | undefined;
+  private readonly budget: number;
+
+  constructor(private readonly parsed: ParsedFile[], private readonly opts: ProjectOptions, private readonly index: ProjectIndex) {
+    this.budget = opts.budget ?? DEFAULT_BUDGET;
+  }
+
+  /** An entry outside what the files asked about need: whatever was computed before is reused (its field events still count). */
+  keep(entry: FnEntry): void {
+    const memo = memoOf(entry.info);
+    if (!memo) return;
+    entry.summary = memo.result.summary;
+    const fields = fieldEventsOf(memo.result, entry);
+    for (const a of fields.assigns) this.fieldAssigns.push(a);
+    for (const r of fields.releases) this.fieldReleases.push(r);
+  }
+
+  analyse(entry: FnEntry): void {
+    const { opts, index, budget } = this;
     if (!index.needsAnalysis(entry)) {
       entry.summary = index.inertSummary(entry);
-      continue;
+      return;
     }
     let result;
     const started = performance.now();
@@ -375,63 +392,80 @@ export function analyzeParsed(parsed: ParsedFile[], opts: ProjectOptions, index 
         if (probing) ctx.probe = opts.probe!.offset;
         result = analyzeFunction(ctx);
       }
-      if (reuse) reused++;
+      if (reuse) this.reused++;
       else if (!probing) remember(entry.info, { key: memoKey, result });
-      if (probing) probe = result.probe;
+      if (probing) this.probe = result.probe;
       const ms = performance.now() - started;
       if (SLOW_MS && ms > SLOW_MS) console.error(`slow: ${entry.info.name} ${ms.toFixed(0)} ms ${entry.file.path}`);
     } catch (err) {
-      problems.push({ file: entry.file.path, message: `analysis of ${entry.info.name}() failed: ${(err as Error).message}` });
+      this.problems.push({ file: entry.file.path, message: `analysis of ${entry.info.name}() failed: ${(err as Error).message}` });
       entry.summary = { ...emptyUnknown(entry.info.name) };
-      continue;
+      return;
     }
-    analysed++;
-    if (result.aborted) gaveUp++;
+    this.analysed++;
+    if (result.aborted) this.gaveUp++;
     entry.summary = result.summary;
-    if (!entry.info.macro) summaries.set(entry.info.name, result.summary);
-    if (entry.info.macro) continue; // macro bodies are judged where they are invoked
+    if (!entry.info.macro) this.summaries.set(entry.info.name, result.summary);
+    if (entry.info.macro) return; // macro bodies are judged where they are invoked
     const report = !opts.reportOnly || opts.reportOnly.has(entry.file.path);
     for (const e of result.events) {
-      if (collectField(e, entry, result.sites, report)) continue;
+      if (this.collectField(e, entry, result.sites, report)) continue;
       if (!report) continue;
       const f = judge(e, entry, result.sites, index, opts);
-      if (f) findings.push(f);
+      if (f) this.findings.push(f);
     }
   }
 
-  if (!opts.deferFieldConflicts) findings.push(...fieldConflicts(fieldAssigns, fieldReleases, opts, f => index.releaseOf(f)));
-
-  // tp_free slots that do not match the type's GC flag
-  for (const file of parsed) {
-    if (opts.reportOnly && !opts.reportOnly.has(file.path)) continue;
-    for (const t of file.facts.typeObjects) {
-      if (!t.tpFree) continue;
-      const api = index.api(t.tpFree.name, file.path);
-      if (!api || api.kind !== 'free') continue;
-      const wrong = t.gc ? api.family !== 'gc-object' : api.family === 'gc-object';
-      if (!wrong) continue;
-      const sev = severityOf('gc-mismatch', 'error', opts);
-      if (!sev) continue;
-      findings.push({
-        rule: 'gc-mismatch', severity: sev, file: file.path, range: rangeOf(t.tpFree.node),
-        message: t.gc
-          ? `'${t.name}' has Py_TPFLAGS_HAVE_GC, so its objects carry a GC header, but tp_free is ${t.tpFree.name}; use PyObject_GC_Del`
-          : `'${t.name}' is not a GC type but tp_free is ${t.tpFree.name}, which expects a GC header; use PyObject_Free`,
-        related: [],
-        fix: { replace: rangeOf(t.tpFree.node), with: t.gc ? 'PyObject_GC_Del' : 'PyObject_Free' },
-      });
+  private collectField(e: FlowEvent, entry: FnEntry, sites: Map<number, Syntax>, report: boolean): boolean {
+    if (e.kind === 'field-assign') {
+      const node = sites.get(e.site);
+      if (node) this.fieldAssigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
+      return true;
     }
+    if (e.kind === 'field-release') {
+      const node = sites.get(e.site);
+      if (node && !inErrorNode(node)) {
+        this.fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report });
+      }
+      return true;
+    }
+    return false;
   }
 
-  const unusedSuppressions: UnusedSuppression[] = [];
-  // findings exist only in reported files: the others' comments need not be read
-  const commented = opts.reportOnly ? parsed.filter(p => opts.reportOnly!.has(p.path)) : parsed;
-  const deduped = applySuppressions(dedupe(findings), commented, unusedSuppressions);
-  deduped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
-  return {
-    findings: deduped, problems, unusedSuppressions, summaries, fieldAssigns, fieldReleases, probe,
-    stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed: analysed - reused, gaveUp, parseMs: 0, analysisMs: 0 },
-  };
+  finish(): ProjectResult {
+    const { opts, index, parsed, findings } = this;
+    if (!opts.deferFieldConflicts) findings.push(...fieldConflicts(this.fieldAssigns, this.fieldReleases, opts, f => index.releaseOf(f)));
+
+    // tp_free slots that do not match the type's GC flag
+    for (const file of parsed) {
+      if (opts.reportOnly && !opts.reportOnly.has(file.path)) continue;
+      for (const t of file.facts.typeObjects) {
+        if (!t.tpFree) continue;
+        const api = index.api(t.tpFree.name, file.path);
+        if (!api || api.kind !== 'free') continue;
+        const wrong = t.gc ? api.family !== 'gc-object' : api.family === 'gc-object';
+        if (!wrong) continue;
+        const sev = severityOf('gc-mismatch', 'error', opts);
+        if (!sev) continue;
+        findings.push({
+          rule: 'gc-mismatch', severity: sev, file: file.path, range: rangeOf(t.tpFree.node),
+          message: t.gc
+            ? `'${t.name}' has Py_TPFLAGS_HAVE_GC, so its objects carry a GC header, but tp_free is ${t.tpFree.name}; use PyObject_GC_Del`
+            : `'${t.name}' is not a GC type but tp_free is ${t.tpFree.name}, which expects a GC header; use PyObject_Free`,
+          related: [],
+          fix: { replace: rangeOf(t.tpFree.node), with: t.gc ? 'PyObject_GC_Del' : 'PyObject_Free' },
+        });
+      }
+    }
+
+    const unusedSuppressions: UnusedSuppression[] = [];
+    // findings exist only in reported files: the others' comments need not be read
+    const commented = opts.reportOnly ? parsed.filter(p => opts.reportOnly!.has(p.path)) : parsed;
+    return {
+      findings: settleFindings(findings, commented, unusedSuppressions), problems: this.problems, unusedSuppressions, summaries: this.summaries, fieldAssigns: this.fieldAssigns, fieldReleases: this.fieldReleases, probe: this.probe,
+      stats: { files: parsed.length, lines: 0, functions: index.functionCount, analysed: this.analysed - this.reused, gaveUp: this.gaveUp, parseMs: 0, analysisMs: 0 },
+    };
+  }
 }
 
 const fieldEvents = new WeakMap<FlowResult, { key: string; assigns: FieldAssign[]; releases: FieldRelease[] }>();
@@ -497,7 +531,16 @@ function dedupe(findings: Finding[]): Finding[] {
   });
 }
 
-function applySuppressions(findings: Finding[], parsed: ParsedFile[], unused: UnusedSuppression[]): Finding[] {
+/**
+ * The findings as reported: one per rule and line, those silenced by a comment in `files` left out
+ * (the comments that silenced nothing are added to `unused`), in file and position order.
+ */
+export function settleFindings(findings: Finding[], files: readonly { path: string; text: string }[], unused: UnusedSuppression[] = []): Finding[] {
+  const kept = applySuppressions(dedupe(findings), files, unused);
+  return kept.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.startLine - b.range.startLine || a.range.startCol - b.range.startCol));
+}
+
+function applySuppressions(findings: Finding[], parsed: readonly { path: string; text: string }[], unused: UnusedSuppression[]): Finding[] {
   const byFile = new Map<string, Suppression[]>();
   for (const p of parsed) {
     const s = parseSuppressions(p.text);
@@ -621,9 +664,10 @@ export class ProjectIndex {
   private readonly fileEntries = new Map<string, FnEntry[]>();
   readonly functionCount: number;
 
-  constructor(private files: ParsedFile[], private readonly model: Model, private readonly imports?: Map<string, Summary>) {
-    for (const f of files) {
+  constructor(private files: ParsedFile[], private readonly model: Model, private readonly options: IndexOptions = {}) {
+    files.forEach((f, fileIndex) => {
       const own: FnEntry[] = [];
+      const remote = this.options.remote?.(f.path);
       this.fileEntries.set(f.path, own);
       for (const [k, v] of f.facts.structs) if (!this.structs.has(k) || this.structs.get(k)!.size < v.size) this.structs.set(k, v);
       this.globals.set(f.path, f.facts.globals);
@@ -633,17 +677,17 @@ export class ProjectIndex {
       }
       for (const n of f.facts.pythonFacing) this.pythonFacing.add(n);
       for (const a of f.facts.attributes) this.addAttribute(a.fn, a.kind, a.family, a.dealloc, a.argIndex);
-      for (const info of f.facts.functions) {
-        const entry: FnEntry = { key: info.isStatic ? `${f.path}#${info.name}` : info.name, info, file: f, relevant: false };
+      f.facts.functions.forEach((info, i) => {
+        const entry: FnEntry = { id: `${fileIndex}:${i}`, key: info.isStatic ? `${f.path}#${info.name}` : info.name, info, file: f, relevant: false, remote };
         this.entries.push(entry);
         own.push(entry);
         if (info.isStatic) {
           if (!this.staticFns.has(f.path)) this.staticFns.set(f.path, new Map());
           this.staticFns.get(f.path)!.set(info.name, entry);
         } else if (!this.globalFns.has(info.name)) this.globalFns.set(info.name, entry);
-      }
-    }
-    this.functionCount = this.entries.length;
+      });
+    });
+    this.functionCount = this.entries.filter(e => !e.remote).length;
     this.readMacros();
     this.markRelevant();
   }
@@ -655,14 +699,14 @@ export class ProjectIndex {
    * again. Anything else — a new or removed file, a changed signature, macro, struct or global —
    * builds a new index, because name resolution may change everywhere.
    */
-  static carryOver(prev: ProjectIndex | undefined, files: ParsedFile[], model: Model, imports?: Map<string, Summary>): ProjectIndex {
-    if (!prev || prev.model !== model || prev.imports !== imports || prev.files.length !== files.length) return new ProjectIndex(files, model, imports);
+  static carryOver(prev: ProjectIndex | undefined, files: ParsedFile[], model: Model): ProjectIndex {
+    if (!prev || prev.model !== model || prev.files.length !== files.length) return new ProjectIndex(files, model);
     const changed: number[] = [];
     for (let i = 0; i < files.length; i++) {
       const before = prev.files[i];
       const now = files[i];
       if (before === now) continue;
-      if (before.path !== now.path || declarationKey(before.facts) !== declarationKey(now.facts)) return new ProjectIndex(files, model, imports);
+      if (before.path !== now.path || declarationKey(before.facts) !== declarationKey(now.facts)) return new ProjectIndex(files, model);
       changed.push(i);
     }
     for (const i of changed) prev.replaceBodies(files[i]);
@@ -714,6 +758,59 @@ export class ProjectIndex {
     for (const e of this.entries) e.summary = undefined;
   }
 
+  /** Places in a schedule shared by CLI workers (see schedule()); undefined on one thread. */
+  private positions: Map<FnEntry, number> | undefined;
+
+  /**
+   * The summary of `callee` that `caller`'s analysis reads: that of a callee analysed before it. One
+   * thread analyses in order(), so that is any summary already there; CLI workers may analyse a
+   * function of theirs ahead of its place, and a caller placed before it must not see the result.
+   */
+  private seen(caller: FnEntry, callee: FnEntry): Summary | undefined {
+    if (callee === caller) return undefined;
+    if (this.positions && !(this.positions.get(callee)! < this.positions.get(caller)!)) return undefined;
+    return callee.summary;
+  }
+
+  /** This index's own functions as nodes of the project's call graph (for cli/schedule.ts). */
+  graphShare(): GraphNode[] {
+    return this.entries.filter(e => !e.remote).map(e => ({
+      id: e.id, macro: !!e.info.macro, seed: (e.seed ??= this.isSeedEntry(e)), callees: this.callees(e).map(c => c.id),
+    }));
+  }
+
+  /**
+   * Takes the relevance and places the coordinator computed over every worker's share (the same
+   * answers one thread would compute over all files) and returns this index's own relevant entries
+   * in their places' order.
+   */
+  schedule(relevant: ReadonlySet<string>, position: ReadonlyMap<string, number>): FnEntry[] {
+    this.positions = new Map();
+    for (const e of this.entries) {
+      e.relevant = relevant.has(e.id);
+      const at = position.get(e.id);
+      if (at !== undefined) this.positions.set(e, at);
+    }
+    this.inputs.clear();
+    this.ordered = this.entries.filter(e => e.relevant && !e.remote).sort((a, b) => this.positions!.get(a)! - this.positions!.get(b)!);
+    return this.ordered;
+  }
+
+  /** The callees whose summaries `e`'s analysis reads, in a schedule: the relevant ones placed before it. */
+  dependencies(e: FnEntry): FnEntry[] {
+    const at = this.positions?.get(e);
+    if (at === undefined) return [];
+    return this.callees(e).filter(c => c.relevant && this.positions!.get(c)! < at);
+  }
+
+  /** Entries by id, among them those another worker analyses (to hand them its summaries). */
+  entryById(id: string): FnEntry | undefined {
+    this.byId ??= new Map(this.entries.map(e => [e.id, e]));
+    return this.byId.get(id);
+  }
+
+  private byId: Map<string, FnEntry> | undefined;
+
   private addAttribute(fn: string, kind: 'alloc' | 'free' | 'holds', family: string, dealloc: string | undefined, argIndex: number | undefined): void {
     if (kind === 'holds') return;
     let fam = family;
@@ -745,24 +842,25 @@ export class ProjectIndex {
       }
       return false;
     };
-    const pseudo: { file: ParsedFile; name: string; params: string[]; body: string; node: Syntax }[] = [];
-    for (const f of this.files) {
-      for (const m of f.facts.macros) {
-        if (m.body.includes('#')) continue;
+    const pseudo: { file: ParsedFile; id: string; name: string; params: string[]; body: string }[] = [];
+    this.files.forEach((f, fileIndex) => {
+      f.facts.macros.forEach((m, j) => {
+        const id = `${fileIndex}:m${j}`;
+        if (m.body.includes('#')) return;
         if (m.params === null) {
           if (/^[A-Za-z_]\w*$/.test(m.body)) {
             const scope = f.path.endsWith('.h') ? '' : f.path;
             if (!this.aliases.has(scope)) this.aliases.set(scope, new Map());
             this.aliases.get(scope)!.set(m.name, m.body);
-            continue;
+            return;
           }
-          if (!interesting(m.body)) continue;
-          pseudo.push({ file: f, name: m.name, params: [], body: m.body, node: m.node });
+          if (!interesting(m.body)) return;
+          pseudo.push({ file: f, id, name: m.name, params: [], body: m.body });
         } else if (interesting(m.body)) {
-          pseudo.push({ file: f, name: m.name, params: m.params, body: m.body, node: m.node });
+          pseudo.push({ file: f, id, name: m.name, params: m.params, body: m.body });
         }
-      }
-    }
+      });
+    });
     for (const p of pseudo) {
       const cacheKey = `${p.file.path}\u0000${p.name}(${p.params.join(',')})${p.body}`;
       let cached = macroCache.get(cacheKey);
@@ -773,7 +871,7 @@ export class ProjectIndex {
       }
       if (!cached) continue;
       const { info, text, analysed, facts } = cached;
-      const entry: FnEntry = { key: `${p.file.path}#m:${p.name}`, info, file: { path: p.file.path, text, analysed, facts }, relevant: false };
+      const entry: FnEntry = { id: p.id, key: `${p.file.path}#m:${p.name}`, info, file: { path: p.file.path, text, analysed, facts }, relevant: false, remote: this.options.remote?.(p.file.path) };
       this.entries.push(entry);
       if (!this.fileMacros.has(p.file.path)) this.fileMacros.set(p.file.path, new Map());
       this.fileMacros.get(p.file.path)!.set(p.name, entry);
@@ -862,28 +960,8 @@ export class ProjectIndex {
 
   /** Relevant: calls an allocator or a relevant function. One pass over callers from the seeds. */
   private markRelevant(): void {
-    const callers = new Map<FnEntry, FnEntry[]>();
-    const work: FnEntry[] = [];
-    for (const e of this.entries) {
-      e.relevant = false;
-      for (const c of this.callees(e)) {
-        if (!callers.has(c)) callers.set(c, []);
-        callers.get(c)!.push(e);
-      }
-      e.seed ??= this.isSeedEntry(e);
-      if (e.seed) {
-        e.relevant = true;
-        work.push(e);
-      }
-    }
-    while (work.length) {
-      const e = work.pop()!;
-      for (const caller of callers.get(e) ?? []) {
-        if (caller.relevant) continue;
-        caller.relevant = true;
-        work.push(caller);
-      }
-    }
+    const relevant = reachingSeeds(this.entries, e => this.callees(e), e => (e.seed ??= this.isSeedEntry(e)));
+    for (const e of this.entries) e.relevant = relevant.has(e);
   }
 
   /** closureOf's answers while the call graph stays the same. */
@@ -916,8 +994,7 @@ export class ProjectIndex {
   /**
    * The entry's mentions that name something — a project function, an API, a seed, an exception
    * setter — resolved once per syntax: every analysis asks this of every function in the closure,
-   * and most mentions are locals and types. Sorted, as the memo key lists them. With imports (the
-   * CLI's workers) every unresolved name stays, since imports are looked up at each use.
+   * and most mentions are locals and types. Sorted, as the memo key lists them.
    */
   private resolvedMentions(e: FnEntry): ResolvedMention[] {
     const cached = this.resolved.get(e);
@@ -929,7 +1006,7 @@ export class ProjectIndex {
       const seed = this.isSeed(name, e.file.path, e.info);
       const setter = this.model.exceptionSetters.test(name) || this.model.exceptionSetterHint.test(name);
       const gilRelease = name.startsWith('__HL_R') || api?.kind === 'gil-release';
-      if (callee || api || seed || setter || gilRelease || this.imports) list.push({ name, callee, api, seed, setter, gilRelease });
+      if (callee || api || seed || setter || gilRelease) list.push({ name, callee, api, seed, setter, gilRelease });
     }
     this.resolved.set(e, { info: e.info, list });
     return list;
@@ -959,7 +1036,7 @@ export class ProjectIndex {
   }
 
   private seenSummary(e: FnEntry, m: ResolvedMention): Summary | undefined {
-    return m.callee ? (m.callee === e ? undefined : m.callee.summary) : this.imports?.get(m.name);
+    return m.callee && this.seen(e, m.callee);
   }
 
   memoKey(e: FnEntry, budget: number): string {
@@ -968,7 +1045,7 @@ export class ProjectIndex {
     const { errorReturn, deallocOf } = this.convention(e.info);
     const parts: string[] = [String(errorReturn), JSON.stringify(deallocOf ?? null), String(budget)];
     for (const { name: m, callee, api } of this.resolvedMentions(e)) {
-      const s = callee ? (callee === e ? undefined : callee.summary) : this.imports?.get(m);
+      const s = callee && this.seen(e, callee);
       if (s) parts.push(`${m}:${summaryFingerprint(s)}`);
       // a relevant callee not analysed yet (same call cycle) reads as unknown, an irrelevant one as absent
       else if (callee && callee !== e && callee.relevant) parts.push(`${m}:?`);
@@ -1024,7 +1101,7 @@ export class ProjectIndex {
   mentionsExceptionSetter(e: FnEntry): boolean {
     for (const { name: m, callee, setter } of this.resolvedMentions(e)) {
       if (setter) return true;
-      if ((callee?.summary ?? this.imports?.get(m))?.setsException) return true;
+      if (callee && this.seen(e, callee)?.setsException) return true;
     }
     return false;
   }
@@ -1042,7 +1119,7 @@ export class ProjectIndex {
     for (const { name: m, callee, seed, gilRelease } of this.resolvedMentions(e)) {
       if (seed) return true;
       if (gilRelease) gil = true;
-      const summary = callee ? (callee !== e ? callee.summary : undefined) : this.imports?.get(m);
+      const summary = callee && this.seen(e, callee);
       if (summaryMatters(summary)) return true;
       if (summary?.requiresGil) gilCallee = true;
     }
@@ -1058,49 +1135,7 @@ export class ProjectIndex {
   }
 
   private computeOrder(): FnEntry[] {
-    const rel = this.entries.filter(e => e.relevant);
-    const idx = new Map<FnEntry, number>();
-    const low = new Map<FnEntry, number>();
-    const onStack = new Set<FnEntry>();
-    const stack: FnEntry[] = [];
-    const out: FnEntry[] = [];
-    let counter = 0;
-    const succ = (e: FnEntry): FnEntry[] => this.callees(e).filter(t => t.relevant);
-    for (const root of rel) {
-      if (idx.has(root)) continue;
-      const work: { e: FnEntry; it: FnEntry[]; i: number }[] = [];
-      const push = (e: FnEntry) => {
-        idx.set(e, counter);
-        low.set(e, counter++);
-        stack.push(e);
-        onStack.add(e);
-        work.push({ e, it: succ(e), i: 0 });
-      };
-      push(root);
-      while (work.length) {
-        const top = work[work.length - 1];
-        if (top.i < top.it.length) {
-          const w = top.it[top.i++];
-          if (!idx.has(w)) push(w);
-          else if (onStack.has(w)) low.set(top.e, Math.min(low.get(top.e)!, idx.get(w)!));
-          continue;
-        }
-        work.pop();
-        if (work.length) {
-          const parent = work[work.length - 1].e;
-          low.set(parent, Math.min(low.get(parent)!, low.get(top.e)!));
-        }
-        if (low.get(top.e) === idx.get(top.e)) {
-          let w: FnEntry;
-          do {
-            w = stack.pop()!;
-            onStack.delete(w);
-            out.push(w);
-          } while (w !== top.e);
-        }
-      }
-    }
-    return out;
+    return calleesFirst(this.entries.filter(e => e.relevant), e => this.callees(e).filter(t => t.relevant));
   }
 
   /** How the function reports failure, and the type whose deallocator it is: part of its analysis's context. */
@@ -1123,8 +1158,8 @@ export class ProjectIndex {
       api: name => this.api(name, file),
       summary: name => {
         const e = this.resolveFn(name, file);
-        if (!e) return this.imports?.get(name);
-        return e.summary ?? (e.relevant ? { ...emptyUnknown(name) } : undefined);
+        if (!e) return undefined;
+        return this.seen(entry, e) ?? (e.relevant ? { ...emptyUnknown(name) } : undefined);
       },
       structFields: t => this.structs.get(t),
       global: name => this.globals.get(file)?.get(name) ?? this.findGlobal(name),
