@@ -955,6 +955,24 @@ export class ProjectIndex {
 
   private isSeedEntry(e: FnEntry): boolean {
     for (const m of e.info.mentions) if (this.isSeed(m, e.file.path, e.info)) return true;
+    return this.returnsStaticStorage(e);
+  }
+
+  /**
+   * Returns a static array of its own or of its file (`static char buf[64]; … return buf;`): a caller
+   * that releases the result releases memory no allocator gave, so the function's summary matters
+   * though it calls no allocator. Read off the text, as for any body not converted yet; functions
+   * returning Python objects are left out (their static arrays are keyword lists and the like).
+   */
+  private returnsStaticStorage(e: FnEntry): boolean {
+    const { returns, body } = e.info;
+    if (returns.pointers === 0 || this.model.objectType.test(returns.base) || e.remote) return false;
+    const text = e.file.analysed.slice(body.start, body.end);
+    for (const m of text.matchAll(/\breturn\s*(?:\([^()]*\)\s*)?&?\s*([A-Za-z_]\w*)\s*;/g)) {
+      const name = m[1];
+      if (this.globals.get(e.file.path)?.get(name)?.array) return true;
+      if (new RegExp(`\\bstatic\\b[^;{}()=]*\\b${name}\\s*\\[`).test(text)) return true;
+    }
     return false;
   }
 
@@ -1114,6 +1132,7 @@ export class ProjectIndex {
   }
 
   private computeNeedsAnalysis(e: FnEntry): boolean {
+    if (this.returnsStaticStorage(e)) return true;
     let gil = false;
     let gilCallee = false;
     for (const { name: m, callee, seed, gilRelease } of this.resolvedMentions(e)) {
