@@ -146,7 +146,14 @@ class FunctionAnalysis {
   private readonly events: FlowEvent[] = [];
   private readonly summary: Summary;
   private readonly releases = new Map<string, ReleaseFact>();
+  /**
+   * Events are reported (rules' events, not the summary): on during the fixpoint too, where each
+   * transfer's events are kept on the state transferred, so that the reporting pass replays those of
+   * the final states instead of transferring them again.
+   */
   private reporting = false;
+  /** The reporting pass: returns and the exit also write the summary and the leak checks then. */
+  private finalPass = false;
   /** `p = realloc(p, n)` calls: reported as realloc-leak, so their blocks are not also leaks. */
   private readonly reallocLeakSites = new Set<number>();
   steps = 0;
@@ -200,6 +207,7 @@ class FunctionAnalysis {
     rpo.forEach((rank, id) => (byRank[rank] = id));
     queued[cfg.entry] = 1;
     let aborted = false;
+    this.reporting = true;
     // a node queued again because one of its paths changed transfers that path only (the others'
     // results are already at the successors)
     while (work.size) {
@@ -213,7 +221,10 @@ class FunctionAnalysis {
           aborted = true;
           break;
         }
-        for (const [slot, out] of this.transfer(node, new State(s))) {
+        const mark = this.events.length;
+        const outs = this.transfer(node, new State(s));
+        s.recorded = this.events.length > mark ? this.events.splice(mark) : undefined;
+        for (const [slot, out] of outs) {
           const to = node.succ[slot];
           if (to === undefined) continue;
           const st = this.applyFact(out, node.facts[slot]);
@@ -227,12 +238,14 @@ class FunctionAnalysis {
       if (aborted) break;
     }
     if (!aborted) {
-      this.reporting = true;
+      this.finalPass = true;
       // the exit node last: its summary reads what every return recorded (out-parameter conventions)
       const order = [...cfg.nodes.filter(n => n.id !== cfg.exit), cfg.nodes[cfg.exit]];
       for (const node of order) {
         if (TRACE_LINE && 'n' in node.instr && (node.instr as { n: Syntax }).n.row + 1 === TRACE_LINE) this.trace(node.id, inStates[node.id]);
-        for (const s of inStates[node.id]) this.transfer(node, new State(s));
+        const op = node.instr.op;
+        if (op === 'return' || op === 'exit') for (const s of inStates[node.id]) this.transfer(node, new State(s));
+        else for (const s of inStates[node.id]) if (s.recorded) for (const e of s.recorded) this.events.push(e);
       }
       if (this.ctx.probe !== undefined) this.probeResult = this.describeAt(cfg, inStates, this.ctx.probe);
       this.summary.releases = [...this.releases.values()];
@@ -626,7 +639,7 @@ class FunctionAnalysis {
       case 'nop':
         return node.succ.map((_, i) => [i, i === 0 ? st : new State(st)]);
       case 'exit':
-        if (this.reporting) this.collectSummary(st);
+        if (this.finalPass) this.collectSummary(st);
         return [];
       case 'eval': {
         const v = this.eval(ins.n);
@@ -646,10 +659,10 @@ class FunctionAnalysis {
         const v: Val = ins.value ? this.eval(ins.value) : ['u'];
         if (ins.value) this.handStructOut(ins.value);
         this.site(ins.at);
-        if (this.reporting && !ins.implicit) this.checkNoMem(st, v, ins.at);
+        if (this.finalPass && !ins.implicit) this.checkNoMem(st, v, ins.at);
         st.ret = v;
         st.retSite = ins.implicit ? -1 : ins.at.start;
-        if (this.reporting) {
+        if (this.finalPass) {
           this.atReturn(st);
           this.noteOutParams(st, v);
           // NULL returned while an allocation failure is still without an exception: callers must set one

@@ -10,6 +10,7 @@
  * Locations are `v:name` for variables and `<target>-><field>`, `<target>->[]`, `<target>->*`,
  * `<loc>.<field>` for memory reached through them.
  */
+import type { FlowEvent } from './events';
 
 export const LIVE = 1;
 export const FREED = 2;
@@ -292,6 +293,8 @@ export class State {
   keyId = 0;
   /** The version this state had when the analysis last transferred it (not copied). */
   doneVersion = -1;
+  /** What that transfer reported (not copied): the reporting pass replays it instead of transferring again. */
+  recorded: FlowEvent[] | undefined;
   gil: number;
   /** Site of an allocation whose failure branch we are on, until an exception is set; else NO_FAILURE or EXCEPTION_SET. */
   noMem: number;
