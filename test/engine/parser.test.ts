@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initParser } from '../../server/src/engine';
+import { useFastWalker } from '../../server/src/engine/parse/cursor';
 import { parseC } from '../../server/src/engine/parse/parser';
 import { neutralise } from '../../server/src/engine/parse/neutralise';
 import { toSyntax, walk, type Syntax } from '../../server/src/engine/parse/syntax';
@@ -84,5 +85,40 @@ static PyTypeObject Obj_Type = {
     // the text analysed keeps every character: positions and the findings' text come from it
     expect(parsed.analysed.length).toBe(text.length);
     expect(parsed.analysed).toContain('12288, 12289');
+  });
+});
+
+describe('the fast tree walker', () => {
+  /** Everything the conversion records of a node, children included. */
+  const dump = (n: Syntax): unknown => [n.type, n.start, n.end, n.field, n.op ?? null, n.text ?? null, !!n.broken, !!n.lazy, n.names ?? null, n.children.map(dump)];
+
+  it('converts every fixture exactly as web-tree-sitter\'s own cursor does, syntax errors and skipped bodies included', () => {
+    const dir = join(__dirname, '..', 'fixtures');
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(f => f.endsWith('.c')).map(f => join(dir, f));
+    files.push(join(__dirname, '..', '..', 'examples', 'spam', 'spammodule.c'));
+    // a body left out with its names, one converted, and an error inside a function
+    const skipBody = (s: number, e: number) => ((s + e) % 3 === 0 ? 'names' as const : (s + e) % 3 === 1);
+    let broken = 0;
+    try {
+      for (const file of files) {
+        const text = readFileSync(file, 'utf8') + '\nstatic int damaged(void) { return f(; }\n';
+        const tree = parseC(text);
+        try {
+          expect(useFastWalker(true), 'the fast walker is bound to the WASM module').toBe(true);
+          const fast = toSyntax(tree, text, { skipBody });
+          useFastWalker(false);
+          const plain = toSyntax(tree, text, { skipBody });
+          expect(dump(fast), file).toEqual(dump(plain));
+          if (fast.broken) broken++;
+        } finally {
+          tree.delete();
+          useFastWalker(true);
+        }
+      }
+    } finally {
+      useFastWalker(true);
+    }
+    expect(files.length).toBeGreaterThan(150);
+    expect(broken).toBe(files.length);
   });
 });

@@ -3,6 +3,7 @@
  * grammar's own tree-sitter-c.wasm. Trees are deleted explicitly, so memory stays bounded on long runs
  * (the native binding frees trees only when V8 collects them) and nothing has to compile on install.
  */
+import { bindCursorModule } from './cursor';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
@@ -40,7 +41,10 @@ export function findAsset(file: string, pkg: string): string {
 export function initParser(): Promise<Parser> {
   ready ??= (async () => {
     const runtime = findAsset('tree-sitter.wasm', 'web-tree-sitter');
-    await Parser.init({ locateFile: () => runtime });
+    // web-tree-sitter fills this object in as the WASM module: the fast tree walker calls it directly
+    const module = { locateFile: () => runtime };
+    await Parser.init(module);
+    bindCursorModule(module);
     const language = await Language.load(findAsset('tree-sitter-c.wasm', 'tree-sitter-c'));
     const p = new Parser();
     p.setLanguage(language);

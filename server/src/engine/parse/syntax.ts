@@ -3,7 +3,8 @@
  * on these objects: crossing into WASM once per node is far cheaper than node.children on demand, and
  * the tree can be deleted straight after.
  */
-import type { Tree, TreeCursor } from 'web-tree-sitter';
+import type { Tree } from 'web-tree-sitter';
+import { walkTree, type Walker } from './cursor';
 
 export interface Syntax {
   type: string;
@@ -122,16 +123,17 @@ const TOP_LEVEL_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc
 
 export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): Syntax {
   const { skipBody, skipInitializer, place, reuse } = opts;
-  const cursor = tree.walk();
   const lines = place?.lines ?? new LineIndex(text);
   const base = place?.offset ?? 0;
-  const root: Syntax = new SyntaxNode(cursor.nodeType, cursor.startIndex + base, cursor.endIndex + base, null, lines);
+  const whole = tree.rootNode;
+  const root: Syntax = new SyntaxNode(whole.type, whole.startIndex + base, whole.endIndex + base, null, lines);
   // every property read below is a call into WASM: the type's name and named-ness come from tables
   const language = tree.language;
   const names = language.types;
   const named = namedTable(language);
   const fields = language.fields;
   if (tree.rootNode.hasError) root.broken = true;
+  const cursor = walkTree(tree); // from here until it is deleted, no other call into web-tree-sitter
   const stack: Syntax[] = [root];
   if (cursor.gotoFirstChild()) {
     for (;;) {
@@ -153,7 +155,7 @@ export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): S
           node.parent = parent;
           parent.children.push(node);
           // a function's ERROR and MISSING nodes, converted or not, in one question (the root was asked too)
-          if (type === 'ERROR' || (type === 'function_definition' && cursor.currentNode.hasError)) markBroken(node);
+          if (type === 'ERROR' || (type === 'function_definition' && cursor.currentHasError())) markBroken(node);
           const skip = skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s + base, e + base);
           if (skip) {
             node.lazy = true;
@@ -202,8 +204,11 @@ const namedTables = new WeakMap<object, (typeId: number) => boolean>();
 function namedTable(language: Tree['language']): (typeId: number) => boolean {
   let table = namedTables.get(language);
   if (!table) {
-    const known: (boolean | undefined)[] = [];
-    table = id => (known[id] ??= language.nodeTypeIsNamed(id));
+    // asked up front: a walk in progress must not call into web-tree-sitter (see cursor.ts)
+    const known: boolean[] = [];
+    for (let id = 0; id < language.nodeTypeCount; id++) known.push(language.nodeTypeIsNamed(id));
+    const error = language.nodeTypeIsNamed(0xffff); // ERROR's id lies beyond the grammar's own types
+    table = id => known[id] ?? error;
     namedTables.set(language, table);
   }
   return table;
@@ -213,7 +218,7 @@ function namedTable(language: Tree['language']): (typeId: number) => boolean {
  * Identifier texts in the subtree under the cursor, visiting what toSyntax would convert (named nodes,
  * comments left out). The cursor ends where it started.
  */
-function identifiersBelow(cursor: TreeCursor, text: string, language: Tree['language']): string[] {
+function identifiersBelow(cursor: Walker, text: string, language: Tree['language']): string[] {
   const names = new Set<string>();
   const types = language.types;
   const named = namedTable(language);
