@@ -4,6 +4,7 @@
  * in the same run how long tree-sitter alone takes to parse the same files, and the ratio.
  *   node dist/bench.js [corpus-dir] [--jobs N]
  */
+import '../server/src/cli/v8-tuning'; // the CLI's V8 settings, so that the figures are the command's
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initParser, analyzeProject } from '../server/src/engine';

@@ -1,7 +1,6 @@
 /**
  * The one place the CLI calls the engine. With one job everything is analysed together on the main
- * thread. With more, the .c files are shared out between worker threads (every worker also reads the
- * small headers, for struct layouts and macros). The workers tell each other what their files declare
+ * thread. With more, the files are shared out between worker threads. The workers tell each other what their files declare
  * and the coordinator what calls what; it orders the functions as one thread would (plan.ts), and
  * each worker analyses its own in that order, trading summaries as they are computed (worker.ts), so
  * the findings are those of one thread.
@@ -31,7 +30,6 @@ export interface LintOutcome {
   stats: ProjectStats;
 }
 
-const SHARED_HEADER_LIMIT = 64 * 1024;
 
 export async function lintFiles(files: readonly SourceFile[], options: LintOptions, jobs: number): Promise<LintOutcome> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive whole number, not ${jobs}`);
@@ -49,8 +47,6 @@ export async function lintFiles(files: readonly SourceFile[], options: LintOptio
 
 interface Loaded {
   declarations: Declarations[];
-  /** The files this worker could parse (the others are among its problems). */
-  parsed: string[];
   parseMs: number;
 }
 
@@ -65,15 +61,11 @@ interface Analysed {
 
 async function lintInWorkers(files: readonly SourceFile[], options: LintOptions, jobs: number, script: string): Promise<LintOutcome> {
   const t0 = performance.now();
-  // small headers (struct layouts, macros) are read by every worker, and their functions analysed by
-  // the first; large ones (data tables, generated argument clinics) are code of their own and are
-  // shared out like .c files
-  const isShared = (f: SourceFile) => f.path.endsWith('.h') && f.text.length <= SHARED_HEADER_LIMIT;
-  const headers = files.filter(isShared);
   const shares: SourceFile[][] = Array.from({ length: jobs }, () => []);
   const sizes = new Array<number>(jobs).fill(0);
-  // largest files first, each to the least loaded worker
-  for (const f of files.filter(f => !isShared(f)).sort((a, b) => b.text.length - a.text.length)) {
+  // largest files first, each to the least loaded worker; a header's declarations reach the other
+  // workers like those of a .c file
+  for (const f of [...files].sort((a, b) => b.text.length - a.text.length)) {
     const i = sizes.indexOf(Math.min(...sizes));
     shares[i].push(f);
     sizes[i] += f.text.length;
@@ -98,14 +90,12 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
   try {
     options.onProgress?.('analysing', 0, files.length);
     const loaded = await Promise.all(workers.map((w, i) => ask<Loaded>(w, {
-      kind: 'load', files: [...shares[i], ...headers], model: options.model, severities: options.severities,
-      own: [...shares[i].map(f => f.path), ...(i === 0 ? headers.map(h => h.path) : [])],
+      kind: 'load', files: shares[i], model: options.model, severities: options.severities, own: shares[i].map(f => f.path),
     })));
     const parseMs = performance.now() - t0;
     // every parsed file in command-line order, the others' files by their declarations
     const declared = new Map(loaded.flatMap(l => l.declarations.map(d => [d.path, d] as const)));
-    const parsedHeaders = new Set(loaded[0].parsed);
-    const order = files.filter(f => declared.has(f.path) || (isShared(f) && parsedHeaders.has(f.path)));
+    const order = files.filter(f => declared.has(f.path));
     const graphs = await Promise.all(workers.map(w => ask<{ nodes: GraphNode[] }>(w, {
       kind: 'graph', files: order.map(f => ({ path: f.path, declarations: declared.get(f.path) })),
     })));

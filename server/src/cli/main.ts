@@ -3,6 +3,7 @@
  * Wires runCli to the process, and makes sure that whatever happens the user sees one line,
  * `heaplint: <message>`, and exit status 2, never a stack trace (set HEAPLINT_DEBUG=1 for one).
  */
+import './v8-tuning'; // first: it must precede the compilation of the engine's code
 import { runCli } from './run';
 import { TOOL_NAME } from './version';
 

@@ -1,5 +1,5 @@
 /**
- * A lint worker thread. It parses its share of the files (and every small header), tells the
+ * A lint worker thread. It parses its share of the files, tells the
  * coordinator what they declare and how their functions call each other, then analyses its relevant
  * functions in the coordinator's order, callees first: a summary another worker needs is posted to it
  * as soon as it is known, and a function waits until the summaries it reads from others have come.
@@ -14,7 +14,7 @@ import { ProjectAnalysis, ProjectIndex, parseSource, type FnEntry, type ParsedFi
 import type { FileProblem, SeverityLevel } from '../engine/types';
 
 export type WorkerRequest =
-  /** `own`: the files whose functions this worker analyses and reports (shared headers: worker 0's). */
+  /** `own`: the files whose functions this worker analyses and reports. */
   | { kind: 'load'; files: SourceFile[]; own: string[]; model: Model; severities: Record<string, SeverityLevel | 'off'> }
   /** Every parsed file in the order given on the command line; the others' by their declarations. */
   | { kind: 'graph'; files: { path: string; declarations?: Declarations }[] }
@@ -53,7 +53,7 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
         problems.push({ file: f.path, message: `could not be parsed: ${(err as Error).message}` });
       }
     }
-    return { kind: 'loaded', declarations, parsed: [...parsed.keys()], parseMs: performance.now() - t0 };
+    return { kind: 'loaded', declarations, parseMs: performance.now() - t0 };
   }
   if (msg.kind === 'graph') {
     files = msg.files.map(f => parsed.get(f.path) ?? declaredFile(f.declarations!));
