@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: lints the CPython 3.11 corpus (Modules/, Objects/, Python/ of corpus/python3.11,
  * fetched by scripts/fetch-cpython.sh) and prints files, lines, seconds, lines/s and peak memory, and
- * in the same run how long tree-sitter alone takes to parse the same files, and the ratio.
+ * in the same run how long tree-sitter alone takes to parse the same files, and the ratio; then the
+ * same lint with N worker threads (the CLI's --jobs, default 2; --jobs 1 skips it), whose findings
+ * must be the one thread's.
  *   node dist/bench.js [corpus-dir] [--jobs N]
  */
 import '../server/src/cli/v8-tuning'; // the CLI's V8 settings, so that the figures are the command's
@@ -10,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { initParser, analyzeProject } from '../server/src/engine';
 import { parseC } from '../server/src/engine/parse/parser';
 import { modelFor } from '../allocator-model/src';
+import { lintFiles } from '../server/src/cli/lint';
 
 function walk(dir: string, out: string[]): void {
   for (const e of readdirSync(dir).sort()) {
@@ -22,7 +25,13 @@ function walk(dir: string, out: string[]): void {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const root = resolve(args.find(a => !a.startsWith('--')) ?? 'corpus/python3.11');
+  const jobsAt = args.indexOf('--jobs');
+  const jobs = jobsAt >= 0 ? Number(args[jobsAt + 1]) : 2;
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    console.error('bench: --jobs needs a whole number of at least 1');
+    process.exit(2);
+  }
+  const root = resolve(args.find((a, i) => !a.startsWith('--') && i !== jobsAt + 1) ?? 'corpus/python3.11');
   if (!existsSync(join(root, 'Modules'))) {
     console.error(`bench: no CPython tree at ${root}; run: bash scripts/fetch-cpython.sh`);
     process.exit(2);
@@ -63,6 +72,14 @@ async function main(): Promise<void> {
   console.log(`peak RSS          ${(peak / 1048576).toFixed(0)} MiB`);
   console.log(`findings          ${result.findings.length} (${[...byRule].map(([k, v]) => `${k} ${v}`).join(', ')})`);
   console.log(`problems          ${result.problems.length}`);
+  if (jobs > 1) {
+    const j0 = performance.now();
+    const parallel = await lintFiles(sources, { model: modelFor({}, '3.11'), severities: {} }, jobs);
+    const seconds = (performance.now() - j0) / 1000;
+    const same = JSON.stringify(parallel.findings) === JSON.stringify(result.findings);
+    console.log(`--jobs ${jobs}          ${seconds.toFixed(2)} s (${(seconds / total).toFixed(2)}x one thread; findings ${same ? 'the same' : 'DIFFERENT'})`);
+    if (!same) process.exitCode = 1;
+  }
 }
 
 main().catch(err => {
