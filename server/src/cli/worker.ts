@@ -10,7 +10,7 @@ import type { Model } from '../../../allocator-model/src/model';
 import { initParser, type SourceFile } from '../engine';
 import type { Summary } from '../engine/flow/summary';
 import { declarationsOf, declaredFile, type Declarations } from '../engine/project/declarations';
-import { ProjectAnalysis, ProjectIndex, parseSource, type FnEntry, type ParsedFile } from '../engine/project/project';
+import { ProjectAnalysis, ProjectIndex, parseForLint, type FnEntry, type ParsedFile } from '../engine/project/project';
 import type { FileProblem, SeverityLevel } from '../engine/types';
 
 export type WorkerRequest =
@@ -43,7 +43,7 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
     const declarations: Declarations[] = [];
     for (const f of msg.files) {
       try {
-        const p = parseSource(f, model);
+        const p = parseForLint(f, model);
         if ('message' in p) problems.push(p);
         else {
           parsed.set(p.path, p);

@@ -5,6 +5,7 @@
  * identifier, no call), so unless the file is open in the editor (where every node may be hovered)
  * they are blanked before parsing: the same length and the same line breaks, so every offset stays valid.
  */
+import { spaces } from './function-bodies';
 
 /** Initialisers shorter than this are left alone: they cost little, and scanning them costs time. */
 const MIN_TABLE = 4096;
@@ -15,7 +16,7 @@ export function blankNumericTables(text: string): string {
   for (let open = text.indexOf('{'); open >= 0; open = text.indexOf('{', open + 1)) {
     const close = numericTableEnd(text, open);
     if (close < 0 || close - open < MIN_TABLE) continue;
-    parts.push(text.slice(from, open + 1), blank(text.slice(open + 1, close)));
+    parts.push(text.slice(from, open + 1), spaces(text.slice(open + 1, close)));
     from = close;
     open = close;
   }
@@ -24,10 +25,6 @@ export function blankNumericTables(text: string): string {
   return parts.join('');
 }
 
-/** Spaces in place of every character but line breaks. */
-function blank(text: string): string {
-  return text.split('\n').map(line => ' '.repeat(line.length)).join('\n');
-}
 
 /**
  * The offset of the `}` closing the brace at `open` when everything between is numbers, commas,

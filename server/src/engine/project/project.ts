@@ -9,6 +9,7 @@ import { SLOT_PREFIX, analyzeFunction, type FlowContext, type FlowResult } from 
 import type { FlowEvent } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
 import { blankNumericTables } from '../parse/data-tables';
+import { blankBodies, bodiesFound, functionBodies } from '../parse/function-bodies';
 import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import { LineIndex, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
@@ -233,22 +234,31 @@ function seedPattern(model: Model): RegExp {
  * `allLazy`: convert no function body now (a workspace file nobody looks at); bodies are parsed again,
  * one function at a time, only if an analysis needs them.
  */
-export function parseSource(file: SourceFile, model: Model, allLazy = false, keepTree = false): ParsedFile | FileProblem {
+export function parseSource(file: SourceFile, model: Model, allLazy = false, keepTree = false, blankIdle = false): ParsedFile | FileProblem {
   if (isBinary(file.text)) return { file: file.path, message: 'not a text file (binary content); skipped' };
   const analysed = neutralise(file.text, model);
   // the text parsed: unless the editor keeps the tree, without its tables of numbers (same offsets)
   const kept = keepTree && !allLazy;
-  const parsedText = kept ? analysed : blankNumericTables(analysed);
-  const tree = parseC(parsedText);
+  const tablesOut = kept ? analysed : blankNumericTables(analysed);
+  const macroNames = localMacroNames(analysed);
+  const skips = bodySkipper(analysed, model, macroNames);
+  // and for a lint, without the insides of the bodies that will not be converted (see function-bodies.ts)
+  const idle = blankIdle && !kept ? functionBodies(tablesOut).filter(b => skips(b.open, b.close)) : [];
+  let tree = parseC(blankBodies(tablesOut, idle));
   let keptTree = false;
   try {
-    const macroNames = localMacroNames(analysed);
-    const converts = bodySkipper(analysed, model, macroNames);
     // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
     // the call graph must not depend on which files were asked about
-    const skip = allLazy ? (s: number, e: number) => converts(s, e) || 'names' as const : converts;
-    const root = toSyntax(tree, parsedText, { skipBody: skip, skipInitializer: unreadInitializer(model, parsedText) });
-    const facts = readFacts(root, parsedText, file.path, model);
+    const skip = allLazy ? (s: number, e: number) => skips(s, e) || 'names' as const : skips;
+    const convert = () => toSyntax(tree, tablesOut, { skipBody: skip, skipInitializer: unreadInitializer(model, tablesOut) });
+    let root = convert();
+    if (idle.length && !bodiesFound(root, idle)) {
+      // the text misled the search for bodies (see function-bodies.ts): parse them too
+      tree.delete();
+      tree = parseC(tablesOut);
+      root = convert();
+    }
+    const facts = readFacts(root, tablesOut, file.path, model);
     if (allLazy) compactFacts(facts); // nothing will look at this file's syntax: let it go
     const parsed = { path: file.path, text: file.text, analysed, facts, root: allLazy ? undefined : root, tree: kept ? tree : undefined, macroNames };
     if (kept) keptTree = true;
@@ -256,6 +266,15 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
   } finally {
     if (!keptTree) tree.delete();
   }
+}
+
+/**
+ * The parse of a lint (CLI, benchmark): bodies that will not be converted are blanked first. Their
+ * syntax errors then go unseen until an analysis needs them and parses them alone, as it would anyway.
+ * The editor's parses do not do this, because they compare trees with parses from scratch.
+ */
+export function parseForLint(file: SourceFile, model: Model): ParsedFile | FileProblem {
+  return parseSource(file, model, false, false, true);
 }
 
 /** Names the file #defines: a body that uses one is converted at parse time like one that allocates. */
@@ -298,7 +317,7 @@ export function analyzeProject(files: SourceFile[], opts: ProjectOptions): Proje
   let lines = 0;
   for (const f of files) {
     try {
-      const p = parseSource(f, model);
+      const p = parseForLint(f, model);
       if ('message' in p) problems.push(p);
       else {
         parsed.push(p);
