@@ -33,8 +33,9 @@ describe('--jobs', () => {
 
   it('sees a wrapper defined in another worker\'s file, even from a function that allocates nothing itself', () => {
     const want = expected(folder, rel);
-    expect(want).toContain(`${rel}/calls.c:37 leak`);
-    for (const jobs of ['1', '2']) {
+    expect(want.some(w => w.startsWith(`${rel}/calls.c:`) && w.endsWith(' leak'))).toBe(true);
+    // workers take files from one queue, so which one reads which file varies: ask several times
+    for (const jobs of ['1', '2', '2', '2', '3']) {
       const r = heaplint(['--jobs', jobs, rel]);
       expect(reported(r.stdout), `--jobs ${jobs}\n${r.stdout}`).toEqual(want);
     }
@@ -42,9 +43,9 @@ describe('--jobs', () => {
 
   it('settles conflicts over fields set in one worker and released in another like its own findings: once per line, and silenced by a comment', () => {
     const r = heaplint(['--jobs', '2', rel]);
-    const conflicts = lines(r.stdout).filter(l => l.includes('[field-family-conflict]'));
+    const conflicts = reported(r.stdout).filter(l => l.endsWith(' field-family-conflict'));
+    expect(conflicts).toEqual(expected(folder, rel).filter(l => l.endsWith(' field-family-conflict')));
     expect(conflicts).toHaveLength(1);
-    expect(conflicts[0]).toContain('calls.c:52:');
   });
 
   it('reports on the whole fixture suite exactly what one thread reports', () => {

@@ -61,16 +61,12 @@ interface Analysed {
 
 async function lintInWorkers(files: readonly SourceFile[], options: LintOptions, jobs: number, script: string): Promise<LintOutcome> {
   const t0 = performance.now();
-  const shares: SourceFile[][] = Array.from({ length: jobs }, () => []);
-  const sizes = new Array<number>(jobs).fill(0);
-  // largest files first, each to the least loaded worker; a header's declarations reach the other
-  // workers like those of a .c file
-  for (const f of [...files].sort((a, b) => b.text.length - a.text.length)) {
-    const i = sizes.indexOf(Math.min(...sizes));
-    shares[i].push(f);
-    sizes[i] += f.text.length;
-  }
-  const workers = shares.map(() => new Worker(script));
+  // every worker takes the next file from one queue, largest first, until none is left: each one
+  // parses for about as long as the others, whatever the files cost (a header's declarations reach
+  // the other workers like those of a .c file)
+  const queue = [...files].sort((a, b) => b.text.length - a.text.length);
+  const taken = new SharedArrayBuffer(4);
+  const workers = Array.from({ length: jobs }, () => new Worker(script));
   const ask = <T>(w: Worker, msg: unknown, transfer: Transferable[] = []): Promise<T> =>
     new Promise((resolve, reject) => {
       const onMessage = (r: { kind: string; message?: string }) => {
@@ -89,9 +85,7 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
   const channels: MessageChannel[] = [];
   try {
     options.onProgress?.('analysing', 0, files.length);
-    const loaded = await Promise.all(workers.map((w, i) => ask<Loaded>(w, {
-      kind: 'load', files: shares[i], model: options.model, severities: options.severities, own: shares[i].map(f => f.path),
-    })));
+    const loaded = await Promise.all(workers.map(w => ask<Loaded>(w, { kind: 'load', files: queue, taken, model: options.model, severities: options.severities })));
     const parseMs = performance.now() - t0;
     // every parsed file in command-line order, the others' files by their declarations
     const declared = new Map(loaded.flatMap(l => l.declarations.map(d => [d.path, d] as const)));

@@ -1,5 +1,5 @@
 /**
- * A lint worker thread. It parses its share of the files, tells the
+ * A lint worker thread. It parses files from a queue it shares with the other workers, tells the
  * coordinator what they declare and how their functions call each other, then analyses its relevant
  * functions in the coordinator's order, callees first: a summary another worker needs is posted to it
  * as soon as it is known, and a function waits until the summaries it reads from others have come.
@@ -14,8 +14,11 @@ import { ProjectAnalysis, ProjectIndex, parseForLint, type FnEntry, type ParsedF
 import type { FileProblem, SeverityLevel } from '../engine/types';
 
 export type WorkerRequest =
-  /** `own`: the files whose functions this worker analyses and reports. */
-  | { kind: 'load'; files: SourceFile[]; own: string[]; model: Model; severities: Record<string, SeverityLevel | 'off'> }
+  /**
+   * `files`, shared by all workers, are taken one at a time through the counter `taken`: those a worker
+   * takes are its own, whose functions it analyses and reports.
+   */
+  | { kind: 'load'; files: SourceFile[]; taken: SharedArrayBuffer; model: Model; severities: Record<string, SeverityLevel | 'off'> }
   /** Every parsed file in the order given on the command line; the others' by their declarations. */
   | { kind: 'graph'; files: { path: string; declarations?: Declarations }[] }
   | { kind: 'analyse'; relevant: string[]; position: Map<string, number>; sends: Map<string, number[]>; peers: (MessagePort | undefined)[]; signals: SharedArrayBuffer[]; me: number };
@@ -36,18 +39,21 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
     await initParser();
     model = msg.model;
     severities = msg.severities;
-    own = new Set(msg.own);
+    own = new Set();
     parsed = new Map();
     problems = [];
     const t0 = performance.now();
     const declarations: Declarations[] = [];
-    for (const f of msg.files) {
+    const counter = new Int32Array(msg.taken);
+    for (let i = Atomics.add(counter, 0, 1); i < msg.files.length; i = Atomics.add(counter, 0, 1)) {
+      const f = msg.files[i];
+      own.add(f.path);
       try {
         const p = parseForLint(f, model);
         if ('message' in p) problems.push(p);
         else {
           parsed.set(p.path, p);
-          if (own.has(p.path)) declarations.push(declarationsOf(p.path, p.facts));
+          declarations.push(declarationsOf(p.path, p.facts));
         }
       } catch (err) {
         problems.push({ file: f.path, message: `could not be parsed: ${(err as Error).message}` });
