@@ -1287,6 +1287,7 @@ class FunctionAnalysis {
     const t = `o${id}`;
     const old = this.objs.get(t);
     if (old && this.reporting && !consumes?.includes(t)) this.checkOverwrite(t, old, site);
+    if (old && !consumes?.includes(t)) this.ageBlock(t, old);
     this.objs.set(t, { alloc, site: this.site(site), token, leakSuppressed: old?.leakSuppressed || this.reallocLeakSites.has(site.start) });
     if (old) {
       // blocks realloc'ed into this site's previous block stay moved: a failure of this call cannot bring them back
@@ -1294,6 +1295,45 @@ class FunctionAnalysis {
     }
     this.cur.setStatus(t, { bits: LIVE });
     return t;
+  }
+
+  /**
+   * The site runs again (a loop) while a block it made before is still held: that block joins the
+   * site's older blocks (`<t>~`, which stand for several, so releasing them is never definite), and
+   * `t` is the new one alone. Otherwise `free(old); old = new;` in a loop would read as freeing the
+   * block just allocated, and a later use of it as a use after free.
+   */
+  private ageBlock(t: string, info: ObjInfo): void {
+    const st = this.cur;
+    const s = st.status.get(t);
+    if (!s || !(s.bits & (LIVE | FREED | MOVED | MAYFREED | ESCAPED))) return;
+    // a block linked into others (list and tree nodes: held in a field, or of a type that points to
+    // its own kind) is left as it was: its older and newer selves are reached through each other's
+    // fields, which are kept per site, not per block
+    const holders: string[] = [];
+    for (const [loc, v] of st.vars) {
+      if (!v.includes(t)) continue;
+      if (!loc.startsWith('v:') || loc.includes('.') || this.linksItsKind(loc.slice(2))) return;
+      holders.push(loc);
+    }
+    if (!holders.length) return;
+    const older = `${t}~`;
+    for (const loc of holders) st.setVar(loc, union(st.vars.get(loc)!.filter(x => x !== t), [older]));
+    const prev = st.status.get(older);
+    // as paths join: NONNULL only if both say so, anything else if either does
+    st.setStatus(older, prev ? { bits: ((prev.bits | s.bits) & ~NONNULL) | (prev.bits & s.bits & NONNULL), freedAt: prev.freedAt ?? s.freedAt, movedTo: prev.movedTo ?? s.movedTo } : s);
+    for (const [k, x] of [...st.status]) if (x.movedTo === t) st.setStatus(k, { ...x, movedTo: older });
+    if (!this.objs.has(older)) this.objs.set(older, { ...info, many: true });
+  }
+
+  /** The local points to a struct with a pointer to its own type (`struct node *next`). */
+  private linksItsKind(name: string): boolean {
+    const local = this.locals.get(name) ?? (this.params.has(name) ? this.ctx.fn.params[this.params.get(name)!] : undefined);
+    if (!local || local.pointers !== 1) return false;
+    const fields = this.ctx.structFields(local.base);
+    if (!fields) return false;
+    for (const f of fields.values()) if (f.base === local.base && f.pointers > 0) return true;
+    return false;
   }
 
   /**
@@ -2086,6 +2126,9 @@ class FunctionAnalysis {
       if (!s || !(s.bits & LIVE) || s.bits & NONNULL) continue;
       st.setStatus(t, { bits: (s.bits & ~LIVE) | ABSENT });
       const info = this.objs.get(t);
+      // a block that stands for several (a loop's older ones) was not just allocated: NULL here is no
+      // allocation failure
+      if (info?.many) continue;
       // a path that already set an exception (PyErr_NoMemory() before `goto error`) keeps it
       // through later NULL tests; and a block whose failure some merged path has already seen
       // (ABSENT) is NULL here because of that path, not because of a new failure
