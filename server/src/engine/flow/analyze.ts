@@ -18,7 +18,7 @@ import { child, childrenOf, declaratorShape, declaredName, textOf, unwrap, walk,
 import { GIL_ACQUIRE_MARKER, GIL_RELEASE_MARKER } from '../parse/neutralise';
 import type { FunctionInfo, GlobalVar, VarType } from '../project/facts';
 import { typeName } from '../project/facts';
-import type { FlowEvent, Released } from './events';
+import type { FlowEvent, PreprocFacts, Released } from './events';
 import type { Status } from './state';
 import {
   ABSENT, ESCAPED, EXCEPTION_SET, FREED, SEED_A, SEED_B, combineHalves, factsHash, factsHashOf, statusHash, textHash, varHash, varsHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
@@ -1240,7 +1240,7 @@ class FunctionAnalysis {
     if (!this.reporting || !this.ownField(key)) return;
     for (const t of v) {
       const info = this.objs.get(t);
-      if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key, alloc: info.alloc });
+      if (info && !info.alloc.typed) this.events.push({ kind: 'field-assign', site: this.site(at), key, alloc: info.alloc, pp: this.preprocFacts() });
     }
   }
 
@@ -1324,6 +1324,13 @@ class FunctionAnalysis {
     st.setStatus(older, prev ? { bits: ((prev.bits | s.bits) & ~NONNULL) | (prev.bits & s.bits & NONNULL), freedAt: prev.freedAt ?? s.freedAt, movedTo: prev.movedTo ?? s.movedTo } : s);
     for (const [k, x] of [...st.status]) if (x.movedTo === t) st.setStatus(k, { ...x, movedTo: older });
     if (!this.objs.has(older)) this.objs.set(older, { ...info, many: true });
+  }
+
+  /** The `#if` facts of the current path (their keys start with `#`), for field events. */
+  private preprocFacts(): PreprocFacts | undefined {
+    let out: [string, boolean][] | undefined;
+    for (const [k, v] of this.cur.facts) if (k.charCodeAt(0) === 35 /* # */) (out ??= []).push([k, v]);
+    return out;
   }
 
   /** The local points to a struct with a pointer to its own type (`struct node *next`). */
@@ -1444,7 +1451,7 @@ class FunctionAnalysis {
       } else if (c === 'f' || c === 'g') {
         const key = c === 'f' ? this.fieldKeys.get(t) : undefined;
         released = { what: 'field', key: key ?? '', freed: !!(bits & FREED), freedAt: status?.freedAt };
-        if (this.reporting && key && family !== '*' && this.ownField(key)) this.events.push({ kind: 'field-release', site, key, api, family, via });
+        if (this.reporting && key && family !== '*' && this.ownField(key)) this.events.push({ kind: 'field-release', site, key, api, family, via, pp: this.preprocFacts() });
         // a realloc of `*p_ptr` consumes the caller's block too (on success: callers see a release on some paths)
         const m = /^fp(\d+)(->.*)$/.exec(t);
         if (m) this.noteRelease(Number(m[1]), m[2], family, api, via);

@@ -20,5 +20,18 @@ export type FlowEvent =
   | { kind: 'realloc-leak'; site: number; api: string; family: string; macro: boolean }
   | { kind: 'gil'; site: number; api: string; via: string[] }
   | { kind: 'nomem'; site: number; allocSite: number; alloc?: AllocFact }
-  | { kind: 'field-assign'; site: number; key: string; alloc: AllocFact }
-  | { kind: 'field-release'; site: number; key: string; api: string; family: string; via: string[] };
+  | { kind: 'field-assign'; site: number; key: string; alloc: AllocFact; pp?: PreprocFacts }
+  | { kind: 'field-release'; site: number; key: string; api: string; family: string; via: string[]; pp?: PreprocFacts };
+
+/**
+ * The `#if` facts of the path a field event happened on (condition key, value): an assignment and a
+ * release in two functions conflict only if some build compiles both, that is, if no condition holds
+ * on one and fails on the other.
+ */
+export type PreprocFacts = readonly (readonly [string, boolean])[];
+
+export function sameBuild(a: PreprocFacts | undefined, b: PreprocFacts | undefined): boolean {
+  if (!a || !b) return true;
+  for (const [k, v] of a) for (const [l, w] of b) if (k === l && v !== w) return false;
+  return true;
+}

@@ -6,7 +6,7 @@
 import type { Api, Family } from '../../../../allocator-model/src/types';
 import type { Model } from '../../../../allocator-model/src/model';
 import { SLOT_PREFIX, analyzeFunction, type FlowContext, type FlowResult } from '../flow/analyze';
-import type { FlowEvent } from '../flow/events';
+import { sameBuild, type FlowEvent, type PreprocFacts } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
 import { blankNumericTables } from '../parse/data-tables';
 import { blankBodies, bodiesFound, functionBodies } from '../parse/function-bodies';
@@ -56,6 +56,7 @@ export interface UnusedSuppression {
 /** A struct field written with a block of some family (for field-family-conflict across functions). */
 export interface FieldAssign {
   key: string;
+  pp?: PreprocFacts;
   alloc: AllocFact;
   fn: string;
   file: string;
@@ -65,6 +66,7 @@ export interface FieldAssign {
 /** A struct field's incoming value released (for field-family-conflict across functions). */
 export interface FieldRelease {
   key: string;
+  pp?: PreprocFacts;
   api: string;
   family: string;
   via: string[];
@@ -88,7 +90,8 @@ export function fieldConflicts(assigns: FieldAssign[], releases: FieldRelease[],
   }
   for (const r of releases) {
     if (!r.report) continue;
-    const other = (byKey.get(r.key) ?? []).find(a => a.fn !== r.fn && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?');
+    // from a function and a build that can meet this release: #if arms are alternatives, never a mix
+    const other = (byKey.get(r.key) ?? []).find(a => a.fn !== r.fn && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?' && sameBuild(a.pp, r.pp));
     if (!other) continue;
     const slot = r.key.startsWith(SLOT_PREFIX) ? r.key.slice(SLOT_PREFIX.length) : undefined;
     const holder = slot ? `the pointer kept by ${slot}` : `field '${r.key}'`;
@@ -438,13 +441,13 @@ export class ProjectAnalysis {
   private collectField(e: FlowEvent, entry: FnEntry, sites: Map<number, Syntax>, report: boolean): boolean {
     if (e.kind === 'field-assign') {
       const node = sites.get(e.site);
-      if (node) this.fieldAssigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
+      if (node) this.fieldAssigns.push({ key: e.key, pp: e.pp, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
       return true;
     }
     if (e.kind === 'field-release') {
       const node = sites.get(e.site);
       if (node && !inErrorNode(node)) {
-        this.fieldReleases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report });
+        this.fieldReleases.push({ key: e.key, pp: e.pp, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report });
       }
       return true;
     }
@@ -502,9 +505,9 @@ function fieldEventsOf(result: FlowResult, entry: FnEntry): { assigns: FieldAssi
   for (const e of result.events) {
     const node = e.kind === 'field-assign' || e.kind === 'field-release' ? result.sites.get(e.site) : undefined;
     if (!node) continue;
-    if (e.kind === 'field-assign') assigns.push({ key: e.key, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
+    if (e.kind === 'field-assign') assigns.push({ key: e.key, pp: e.pp, alloc: e.alloc, fn: entry.key, file: entry.file.path, range: rangeOf(node) });
     else if (e.kind === 'field-release' && !inErrorNode(node)) {
-      releases.push({ key: e.key, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report: false });
+      releases.push({ key: e.key, pp: e.pp, api: e.api, family: e.family, via: e.via, fn: entry.key, fnName: entry.info.name, file: entry.file.path, range: rangeOf(node), callee: calleeRange(node), report: false });
     }
   }
   const fields = { key: entry.key, assigns, releases };
