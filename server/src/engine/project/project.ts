@@ -167,7 +167,7 @@ export interface FnEntry {
   relevant: boolean;
   /** Calls an allocator or deallocator itself (relevance starts here). */
   seed?: boolean;
-  /** Analysed by another CLI worker, whose summary arrives by message (cli/schedule.ts). */
+  /** Analysed by another CLI worker, whose summary arrives by message (cli/worker.ts). */
   remote?: boolean;
 }
 
@@ -257,8 +257,9 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
     let root = convert();
     if (idle.length && !bodiesFound(root, idle)) {
       // the text misled the search for bodies (see function-bodies.ts): parse them too
+      const whole = parseC(tablesOut);
       tree.delete();
-      tree = parseC(tablesOut);
+      tree = whole;
       root = convert();
     }
     const facts = readFacts(root, tablesOut, file.path, model);
