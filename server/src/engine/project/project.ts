@@ -795,7 +795,7 @@ export class ProjectIndex {
     return callee.summary;
   }
 
-  /** This index's own functions as nodes of the project's call graph (for cli/schedule.ts). */
+  /** This index's own functions as nodes of the project's call graph (for cli/plan.ts). */
   graphShare(): GraphNode[] {
     return this.entries.filter(e => !e.remote).map(e => ({
       id: e.id, macro: !!e.info.macro, seed: (e.seed ??= this.isSeedEntry(e)), callees: this.callees(e).map(c => c.id),
