@@ -19,8 +19,11 @@ export interface LintOptions {
   model: Model;
   /** Per-rule severity overrides; 'off' drops the rule. */
   severities: Record<string, RuleSetting>;
-  /** Called as work progresses (for a progress line); `done` of `total` files. */
-  onProgress?: (phase: 'analysing', done: number, total: number) => void;
+  /**
+   * Called as work progresses (for a progress line). One thread reports the start and the end of
+   * analysing `total` files. Workers report files parsed, then functions analysed, as they go.
+   */
+  onProgress?: (phase: 'analysing' | 'parsing' | 'functions', done: number, total: number) => void;
 }
 
 export interface LintOutcome {
@@ -66,7 +69,11 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
   // the other workers like those of a .c file)
   const queue = [...files].sort((a, b) => b.text.length - a.text.length);
   const taken = new SharedArrayBuffer(4);
+  // functions analysed so far, by all workers: the main thread is idle, and reads both counters for the progress line
+  const analysed = new SharedArrayBuffer(4);
   const workers = Array.from({ length: jobs }, () => new Worker(script));
+  let progress: () => void = () => options.onProgress?.('parsing', Math.min(Atomics.load(new Int32Array(taken), 0), queue.length), queue.length);
+  const ticker = setInterval(() => progress(), 100);
   const ask = <T>(w: Worker, msg: unknown, transfer: Transferable[] = []): Promise<T> =>
     new Promise((resolve, reject) => {
       const onMessage = (r: { kind: string; message?: string }) => {
@@ -94,6 +101,7 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
       kind: 'graph', files: order.map(f => ({ path: f.path, declarations: declared.get(f.path) })),
     })));
     const plan = planSchedule(graphs.map(g => g.nodes));
+    progress = () => options.onProgress?.('functions', Atomics.load(new Int32Array(analysed), 0), plan.relevant.size);
     if (process.env.HEAPLINT_DEBUG) console.error(`load ${parseMs.toFixed(0)} ms (${loaded.map(l => l.parseMs.toFixed(0)).join('+')}), graph ${(performance.now() - t0 - parseMs).toFixed(0)} ms, ${plan.relevant.size} relevant, ${plan.sends.map(s => s.size).join('+')} summaries to send`);
     // a channel between every two workers, and a counter each one sleeps on until a summary comes
     const signals = workers.map(() => new SharedArrayBuffer(4));
@@ -108,7 +116,7 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
     }
     const a0 = performance.now();
     const replies = await Promise.all(workers.map((w, i) => ask<Analysed>(w, {
-      kind: 'analyse', relevant: [...plan.relevant], position: plan.position, sends: plan.sends[i], peers: peers[i], signals, me: i,
+      kind: 'analyse', relevant: [...plan.relevant], position: plan.position, sends: plan.sends[i], peers: peers[i], signals, me: i, analysed,
     }, peers[i].filter((p): p is MessagePort => !!p))));
     if (process.env.HEAPLINT_DEBUG) console.error(`analysis ${(performance.now() - a0).toFixed(0)} ms: ${replies.map(r => `${r.stats.analysed} analysed, ${r.waitedMs.toFixed(0)} ms waiting`).join('; ')}`);
     options.onProgress?.('analysing', files.length, files.length);
@@ -123,6 +131,7 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
     };
     return { findings, problems: replies.flatMap(r => r.problems), stats };
   } finally {
+    clearInterval(ticker);
     for (const ch of channels) {
       ch.port1.close();
       ch.port2.close();

@@ -101,8 +101,11 @@ async function lint(o: CliOptions, io: CliIO): Promise<number> {
       {
         model: cfg.model,
         severities: cfg.severities,
-        onProgress: (_phase, done, total) => {
-          if (done < total) progress.update(`${TOOL_NAME}: analysing ${total} files…`, total >= 50);
+        onProgress: (phase, done, total) => {
+          if (done >= total) return;
+          if (phase === 'parsing') progress.update(`${TOOL_NAME}: parsing files ${done}/${total}`);
+          else if (phase === 'functions') progress.update(`${TOOL_NAME}: analysing functions ${done}/${total}`);
+          else progress.update(`${TOOL_NAME}: analysing ${total} files…`, total >= 50);
         },
       },
       o.jobs,

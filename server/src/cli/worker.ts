@@ -21,7 +21,8 @@ export type WorkerRequest =
   | { kind: 'load'; files: SourceFile[]; taken: SharedArrayBuffer; model: Model; severities: Record<string, SeverityLevel | 'off'> }
   /** Every parsed file in the order given on the command line; the others' by their declarations. */
   | { kind: 'graph'; files: { path: string; declarations?: Declarations }[] }
-  | { kind: 'analyse'; relevant: string[]; position: Map<string, number>; sends: Map<string, number[]>; peers: (MessagePort | undefined)[]; signals: SharedArrayBuffer[]; me: number };
+  /** `analysed`: a counter of functions done, shared by all workers (for the progress line). */
+  | { kind: 'analyse'; relevant: string[]; position: Map<string, number>; sends: Map<string, number[]>; peers: (MessagePort | undefined)[]; signals: SharedArrayBuffer[]; me: number; analysed: SharedArrayBuffer };
 
 /** How long a worker waits for a summary before it takes the run for wedged (another worker failed). */
 const PATIENCE_MS = 120_000;
@@ -72,6 +73,7 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
   const order = ix.schedule(new Set(msg.relevant), msg.position);
   const run = new ProjectAnalysis(files, { model, severities, reportOnly: own, deferFieldConflicts: true }, ix);
   const signal = new Int32Array(msg.signals[msg.me]);
+  const done = new Int32Array(msg.analysed);
   let waitedMs = 0;
   const drain = () => {
     for (const port of msg.peers) {
@@ -98,6 +100,7 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
     }
     const [e] = pending.splice(i, 1);
     run.analyse(e);
+    Atomics.add(done, 0, 1);
     for (const peer of msg.sends.get(e.id) ?? []) {
       msg.peers[peer]!.postMessage({ id: e.id, summary: e.summary });
       const theirs = new Int32Array(msg.signals[peer]);
