@@ -63,9 +63,14 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
     return { kind: 'loaded', declarations, parseMs: performance.now() - t0 };
   }
   if (msg.kind === 'graph') {
+    const g0 = performance.now();
     files = msg.files.map(f => parsed.get(f.path) ?? declaredFile(f.declarations!));
+    const g1 = performance.now();
     index = new ProjectIndex(files, model, { remote: path => !own.has(path) });
-    return { kind: 'graph', nodes: index.graphShare() };
+    const g2 = performance.now();
+    const nodes = index.graphShare();
+    if (process.env.HEAPLINT_DEBUG) console.error(`graph: files ${(g1 - g0).toFixed(0)} index ${(g2 - g1).toFixed(0)} share ${(performance.now() - g2).toFixed(0)} ms`);
+    return { kind: 'graph', nodes };
   }
   const t0 = performance.now();
   const ix = index!;
