@@ -2286,7 +2286,9 @@ class FunctionAnalysis {
         sum.returns.push({ kind: 'other' });
       }
     }
-    const reach = this.reachable(st, false);
+    // what outlives the call, the returned block included: a parameter stored in a field of the block
+    // the function returns (`ref->chan = chan; return ref;`) now belongs to that block
+    const reach = this.reachable(st, true);
     this.ctx.fn.params.forEach((p, i) => {
       const pt = `p${i}`;
       if (st.bits(pt) & ESCAPED) sum.escapes.add(i);
