@@ -223,7 +223,9 @@ class FunctionAnalysis {
         }
         const mark = this.events.length;
         const outs = this.transfer(node, new State(s));
+        const before = s.recorded;
         s.recorded = this.events.length > mark ? this.events.splice(mark) : undefined;
+        if (before) this.keepDefinite(before, s.recorded);
         for (const [slot, out] of outs) {
           const to = node.succ[slot];
           if (to === undefined) continue;
@@ -247,6 +249,7 @@ class FunctionAnalysis {
         if (op === 'return' || op === 'exit') for (const s of inStates[node.id]) this.transfer(node, new State(s));
         else for (const s of inStates[node.id]) if (s.recorded) for (const e of s.recorded) this.events.push(e);
       }
+      for (const e of this.superseded.values()) this.events.push(e);
       if (this.ctx.probe !== undefined) this.probeResult = this.describeAt(cfg, inStates, this.ctx.probe);
       this.summary.releases = [...this.releases.values()];
     } else {
@@ -515,7 +518,7 @@ class FunctionAnalysis {
     for (const s of all) {
       const key = withFailureAndGil(this.valueKey(s), s);
       const g = byValue.get(key);
-      if (g) joinInto(g, s, implicit);
+      if (g) this.mergeAway(g, s, implicit);
       else byValue.set(key, s);
     }
     if (byValue.size <= this.maxDisjuncts) {
@@ -532,7 +535,7 @@ class FunctionAnalysis {
       all.forEach((s, i) => {
         const key = withFailureAndGil(keys[i] + 1, s);
         const g = groups.get(key);
-        if (g) joinInto(g, s, implicit);
+        if (g) this.mergeAway(g, s, implicit);
         else groups.set(key, s);
       });
       if (groups.size > this.maxDisjuncts) continue;
@@ -540,7 +543,7 @@ class FunctionAnalysis {
       return true;
     }
     const merged = list[0];
-    for (let i = 1; i < list.length; i++) joinInto(merged, list[i], implicit);
+    for (let i = 1; i < list.length; i++) this.mergeAway(merged, list[i], implicit);
     joinInto(merged, st, implicit);
     inStates[to] = [merged];
     collapsed[to] = 1;
@@ -1331,6 +1334,30 @@ class FunctionAnalysis {
     let out: [string, boolean][] | undefined;
     for (const [k, v] of this.cur.facts) if (k.charCodeAt(0) === 35 /* # */) (out ??= []).push([k, v]);
     return out;
+  }
+
+  /**
+   * Uses after free and double frees that a state's earlier transfer saw and its last one no longer
+   * does, by site. A state only grows as paths join it, so the paths of the earlier transfer are still
+   * among its paths; the join made the freed pointer ambiguous (a list walk's first node joined with
+   * the nodes after it), but the bug on those paths is real.
+   */
+  private readonly superseded = new Map<string, FlowEvent>();
+
+  private keepDefinite(before: FlowEvent[], now: FlowEvent[] | undefined): void {
+    for (const e of before) {
+      const definite = e.kind === 'use' || (e.kind === 'release' && e.released.what === 'block' && e.released.freed);
+      if (!definite) continue;
+      const key = `${e.kind}:${e.site}`;
+      if (this.superseded.has(key) || now?.some(n => n.kind === e.kind && n.site === e.site)) continue;
+      this.superseded.set(key, e);
+    }
+  }
+
+  /** Joins `from` into `into`, which takes its place: what `from` last reported is kept as above. */
+  private mergeAway(into: State, from: State, implicit: (loc: string) => Val): void {
+    if (from.recorded) this.keepDefinite(from.recorded, undefined);
+    joinInto(into, from, implicit);
   }
 
   /** The local points to a struct with a pointer to its own type (`struct node *next`). */
