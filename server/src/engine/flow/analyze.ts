@@ -252,6 +252,13 @@ class FunctionAnalysis {
       for (const e of this.superseded.values()) this.events.push(e);
       if (this.ctx.probe !== undefined) this.probeResult = this.describeAt(cfg, inStates, this.ctx.probe);
       this.summary.releases = [...this.releases.values()];
+      for (const [param, c] of this.flagCases) {
+        const [block] = c.block;
+        if (c.block.size === 1 && c.fixed.size === 1 && c.fixed.has('n') && block !== '?' && block !== 'n') {
+          this.summary.ownedFlag = { param };
+          break;
+        }
+      }
     } else {
       this.summary.unknown = true;
     }
@@ -1470,6 +1477,8 @@ class FunctionAnalysis {
       } else if (c === 's' || c === 't' || c === 'l' || c === 'A') {
         released = { what: 'nonheap', desc: this.describeNonHeap(t) };
       } else if (c === 'h') {
+        // a helper's static result the path has ruled out (its owned flag is set): not what is released
+        if (rawBits & ABSENT && !(rawBits & LIVE)) continue;
         released = { what: 'nonheap', desc: this.targetApi.get(t) ?? 'static storage' };
       } else if (c === 'p') {
         released = { what: 'param', param: Number(t.slice(1)), freed: !!(bits & FREED), freedAt: status?.freedAt };
@@ -1870,7 +1879,10 @@ class FunctionAnalysis {
       this.reallocLeakSites.add(n.start);
     }
     const consumed = (sum.resizes ?? []).flatMap(r => vals[r.param] ?? []);
-    const result = token ? [token] : sum.returns.length === 0 ? ['u'] : this.summaryResult(sum, name, n, vals, consumed);
+    // the caller's flag (`&owned`) stands for "the block, not the static storage" (see ownedFlag)
+    const flagArg = sum.ownedFlag ? vals[sum.ownedFlag.param] : undefined;
+    const flag = flagArg?.length === 1 && flagArg[0][0] === 'A' ? `k${this.site(n)}f` : undefined;
+    const result = token ? [token] : sum.returns.length === 0 ? ['u'] : this.summaryResult(sum, name, n, vals, consumed, flag);
     const fresh = result.find(t => t === `o${this.site(n)}` && this.objs.has(t));
     // a realloc inside the callee took the argument's block over: it lives on as the result
     for (const r of sum.resizes ?? []) {
@@ -1894,11 +1906,12 @@ class FunctionAnalysis {
     }
     for (const i of sum.escapes) if (vals[i]) this.markEscaped(vals[i]);
     vals.forEach((v, i) => !sum.outAllocs.some(o => o.param === i) && this.clobber(v));
+    if (flag && flagArg) this.writeThrough(flagArg, [flag]);
     if (sum.setsException) this.clearNoMem();
     return result;
   }
 
-  private summaryResult(sum: Summary, name: string, n: Syntax, vals: Val[], consumed: Val): Val {
+  private summaryResult(sum: Summary, name: string, n: Syntax, vals: Val[], consumed: Val, flag?: string): Val {
     let out: Val = [];
     const families = new Set(sum.returns.filter(r => r.kind === 'alloc').map(r => (r.kind === 'alloc' ? r.alloc.family : '')));
     // "returns its argument or a new block" (grow-or-reuse helpers): whether the caller owns a block depends on the argument
@@ -1910,7 +1923,7 @@ class FunctionAnalysis {
             out = union(out, ['u']);
             break;
           }
-          out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via] }, undefined, consumed)]);
+          out = union(out, [this.newObj(String(this.site(n)), n, { ...r.alloc, via: [name, ...r.alloc.via] }, flag, consumed)]);
           if (r.alloc.typed || r.alloc.retained) this.cur.setBits(`o${n.start}`, ESCAPED);
           break;
         case 'param':
@@ -1941,6 +1954,7 @@ class FunctionAnalysis {
         case 'nonheap': {
           const t = `h${this.site(n)}`;
           this.targetApi.set(t, `${r.desc} returned by ${name}()`);
+          if (flag) this.flagStatic.set(flag, t);
           out = union(out, [t]);
           break;
         }
@@ -2132,6 +2146,9 @@ class FunctionAnalysis {
           if (failed) st.setBits(obj, ABSENT, LIVE);
           else st.setBits(obj, NONNULL);
         }
+        // an owned flag that is set: the helper returned its block, not its static storage
+        const tied = this.flagStatic.get(t);
+        if (tied && !failed) st.setBits(tied, ABSENT, LIVE);
       }
     }
     if (o.nullness === 'nonnull' && v.includes('e')) st.noMem = EXCEPTION_SET;
@@ -2236,7 +2253,31 @@ class FunctionAnalysis {
   /** Per return: which out-parameters hold a fresh block, and what the function returned. */
   private readonly outReturns = new Map<number, { written: Set<string>; notWritten: Set<string>; nulled: Set<string> }>();
 
+  /**
+   * Per integer out-parameter, the constants it holds where the function returns a fresh block and where
+   * it returns static storage ('?': something else), for Summary.ownedFlag.
+   */
+  private readonly flagCases = new Map<number, { block: Set<string>; fixed: Set<string> }>();
+
+  /** Owned-flag tokens of calls, and the static result each rules out when set. */
+  private readonly flagStatic = new Map<string, string>();
+
+  private noteFlagCases(st: State, ret: Val): void {
+    const kind = ret.length !== 1 ? undefined : ret[0][0] === 'o' && this.objs.has(ret[0]) && st.bits(ret[0]) & LIVE ? 'block' : 'tlsh'.includes(ret[0][0]) ? 'fixed' : ret[0] === 'n' ? 'null' : undefined;
+    if (kind === 'null') return;
+    this.ctx.fn.params.forEach((p, i) => {
+      if (p.pointers !== 1 || p.array) return;
+      const v = st.vars.get(`p${i}->*`);
+      const value = v?.length === 1 && (v[0] === 'n' || /^c-?\d+$/.test(v[0])) ? v[0] : '?';
+      let cases = this.flagCases.get(i);
+      if (!cases) this.flagCases.set(i, (cases = { block: new Set(), fixed: new Set() }));
+      if (kind) cases[kind].add(value);
+      else cases.block.add('?');
+    });
+  }
+
   private noteOutParams(st: State, ret: Val): void {
+    this.noteFlagCases(st, ret);
     // several values that cannot be negative (counts, fields, parameters) read as one unknown count
     const count = (t: string) => t === 'u' || t === 'n' || /^c\d/.test(t) || 'fpg'.includes(t[0]);
     // (no value at all is a computed integer: `return j / 2;`)

@@ -53,6 +53,11 @@ export interface Summary {
   /** By-name macro parameters assigned a realloc of themselves (`(p) = PyMem_Realloc((p), n)`). */
   selfReallocs?: { param: number; api: string; family: string }[];
   escapes: Set<number>;
+  /**
+   * `*param` says which kind of pointer came back: non-zero on every path that returns a fresh block,
+   * zero on every path that returns static storage (`p = name(&owned); … if (owned) free(p);`).
+   */
+  ownedFlag?: { param: number };
   requiresGil?: { api: string; via: string[] };
   setsException: boolean;
   /** The function is a local macro: what it does happens where it is invoked. */
