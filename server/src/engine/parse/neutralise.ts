@@ -7,8 +7,10 @@
  * - Member macros (PyObject_HEAD) become an int member.
  * - Type wrappers (Py_LOCAL_INLINE(T)) become their expansion's storage class.
  * - PyVarObject_HEAD_INIT(...) in type initializers becomes `{0}` plus the comma its expansion carries.
+ * - A label right before `#if` gets an empty statement (labels.ts).
  */
 import type { Model } from '../../../../allocator-model/src/model';
+import { labelsBeforeDirectives } from './labels';
 
 export const GIL_RELEASE_MARKER = '__HL_R';
 export const GIL_ACQUIRE_MARKER = '__HL_A';
@@ -139,7 +141,7 @@ function neutraliseTypeArgs(text: string, plan: Plan): string {
 
 export function neutralise(source: string, model: Model): string {
   const plan = planFor(model);
-  const text = neutraliseTypeArgs(source, plan);
+  const text = neutraliseTypeArgs(labelsBeforeDirectives(source), plan);
   plan.regex.lastIndex = 0;
   let out: string[] | undefined;
   let last = 0;
