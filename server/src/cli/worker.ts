@@ -121,6 +121,9 @@ async function handle(msg: WorkerRequest): Promise<unknown> {
   };
 }
 
+// the WASM parser compiles while the coordinator is still sending the files
+if (parentPort) void initParser().catch(() => undefined);
+
 parentPort?.on('message', (msg: WorkerRequest) => {
   handle(msg).then(
     r => parentPort!.postMessage(r),
