@@ -11,31 +11,37 @@
  * matters most. The rewrite is skipped when the shorter name is already used there.
  */
 
-const LABEL_BEFORE_DIRECTIVE = /^([A-Za-z_]\w+):([ \t]*)(?=\r?\n[ \t]*#[ \t]*(?:if|ifdef|ifndef)\b)/gm;
+/** A colon ending a line whose next line opens a conditional; the label is checked from the line start. */
+const COLON_BEFORE_DIRECTIVE = /:[ \t]*\r?\n[ \t]*#[ \t]*(?:if|ifdef|ifndef)\b/g;
+const LABEL_LINE = /^([A-Za-z_]\w+):[ \t]*$/;
 
 export function labelsBeforeDirectives(text: string): string {
-  LABEL_BEFORE_DIRECTIVE.lastIndex = 0;
-  const found = LABEL_BEFORE_DIRECTIVE.test(text);
-  LABEL_BEFORE_DIRECTIVE.lastIndex = 0; // matchAll would start where test() stopped
-  if (!found) return text;
-  const chars = text.split('');
-  let changed = false;
-  for (const m of text.matchAll(LABEL_BEFORE_DIRECTIVE)) {
+  // same-length replacements by offset (the editor calls this on every keystroke: one scan, no
+  // per-character work)
+  const edits: [number, string][] = [];
+  for (const c of text.matchAll(COLON_BEFORE_DIRECTIVE)) {
+    const lineStart = text.lastIndexOf('\n', c.index) + 1;
+    const m = LABEL_LINE.exec(text.slice(lineStart, text.indexOf('\n', c.index)).replace(/\r$/, ''));
+    if (!m) continue;
     const name = m[1];
     const short = name.slice(0, -1);
-    const before = text.lastIndexOf('\n}', m.index);
-    const after = text.indexOf('\n}', m.index);
+    const before = text.lastIndexOf('\n}', lineStart);
+    const after = text.indexOf('\n}', lineStart);
     if (after < 0) continue;
     const from = before < 0 ? 0 : before + 2;
     const inside = text.slice(from, after);
     if (new RegExp(`\\b${short}\\b`).test(inside)) continue;
-    const label = `${short}:;`;
-    for (let i = 0; i < label.length; i++) chars[m.index + i] = label[i];
-    for (const g of inside.matchAll(new RegExp(`\\bgoto(\\s+)${name}\\b`, 'g'))) {
-      const start = from + g.index + 4 + g[1].length;
-      for (let i = 0; i < name.length; i++) chars[start + i] = i < short.length ? short[i] : ' ';
-    }
-    changed = true;
+    edits.push([lineStart, `${short}:;`]);
+    for (const g of inside.matchAll(new RegExp(`\\bgoto(\\s+)${name}\\b`, 'g'))) edits.push([from + g.index + 4 + g[1].length, `${short} `]);
   }
-  return changed ? chars.join('') : text;
+  if (!edits.length) return text;
+  edits.sort((a, b) => a[0] - b[0]);
+  const parts: string[] = [];
+  let last = 0;
+  for (const [at, replacement] of edits) {
+    parts.push(text.slice(last, at), replacement);
+    last = at + replacement.length;
+  }
+  parts.push(text.slice(last));
+  return parts.join('');
 }
