@@ -8,5 +8,8 @@
  * of live objects. A smaller growing factor and smaller young-generation semi-spaces make V8 collect
  * sooner instead: ≈ 0.28 GB resident, with no slower edits. Neither is a limit — a larger workspace
  * still gets all the heap it needs (a fixed --max-old-space-size would crash the server there).
+ * Semi-spaces of 3 MB rather than 4 MB: with 4 the benchmark's peak reached 300–305 MB in four runs
+ * out of four, against 295–296 MB with 3 (2 MB cost ≈ 8 ms at p95; --optimize-for-size saved 15 MB
+ * but pushed p95 past 50 ms).
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=10', '--max-semi-space-size=4'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=10', '--max-semi-space-size=3'];
