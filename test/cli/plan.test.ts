@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { planSchedule } from '../../server/src/cli/plan';
 import type { GraphNode } from '../../server/src/engine/project/project';
 
-const fn = (id: string, callees: string[] = [], seed = false, macro = false): GraphNode => ({ id, callees, seed, macro });
+const fn = (id: string, callees: string[] = [], seed = false): GraphNode => ({ id, callees, seed });
 
 describe('planSchedule', () => {
   it('makes a caller relevant through a callee in another worker, and puts the callee first', () => {

@@ -21,7 +21,7 @@ import { typeName } from '../project/facts';
 import type { FlowEvent, PreprocFacts, Released } from './events';
 import type { Status } from './state';
 import {
-  ABSENT, ESCAPED, EXCEPTION_SET, FREED, SEED_A, SEED_B, combineHalves, factsHash, factsHashOf, statusHash, textHash, varHash, varsHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinInto, sameVal, union, type Val,
+  ABSENT, ESCAPED, EXCEPTION_SET, FREED, SEED_A, SEED_B, combineHalves, factsHash, factsHashOf, statusHash, textHash, varHash, varsHash, GIL_HELD, GIL_RELEASED, LIVE, MAYFREED, MOVED, NO_FAILURE, NONNULL, UAF_REPORTED, State, joinBits, joinInto, sameVal, union, type Val,
 } from './state';
 import { emptySummary, type AllocFact, type ReleaseFact, type Summary } from './summary';
 
@@ -1330,8 +1330,8 @@ class FunctionAnalysis {
     const older = `${t}~`;
     for (const loc of holders) st.setVar(loc, union(st.vars.get(loc)!.filter(x => x !== t), [older]));
     const prev = st.status.get(older);
-    // as paths join: NONNULL only if both say so, anything else if either does
-    st.setStatus(older, prev ? { bits: ((prev.bits | s.bits) & ~NONNULL) | (prev.bits & s.bits & NONNULL), freedAt: prev.freedAt ?? s.freedAt, movedTo: prev.movedTo ?? s.movedTo } : s);
+    // as where paths join
+    st.setStatus(older, prev ? { bits: joinBits(prev.bits, s.bits), freedAt: prev.freedAt ?? s.freedAt, movedTo: prev.movedTo ?? s.movedTo } : s);
     for (const [k, x] of [...st.status]) if (x.movedTo === t) st.setStatus(k, { ...x, movedTo: older });
     if (!this.objs.has(older)) this.objs.set(older, { ...info, many: true });
   }

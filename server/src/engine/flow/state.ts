@@ -437,6 +437,11 @@ export function sameVal(a: Val | undefined, b: Val | undefined): boolean {
  * Joins `from` into `into` (same facts or facts being dropped). `implicit` gives the value a location
  * has where a state never wrote it. Returns whether `into` changed.
  */
+/** A block's state bits where two paths meet: NONNULL must hold on both, anything else on either. */
+export function joinBits(a: number, b: number): number {
+  return ((a | b) & ~NONNULL) | (a & b & NONNULL);
+}
+
 export function joinInto(into: State, from: State, implicit: (loc: string) => Val): boolean {
   let changed = false;
   const sameVars = into.vars === from.vars;
@@ -500,8 +505,7 @@ function joinStatus(into: State, from: State): boolean {
   for (const [k, s] of from.status) {
     const cur = into.status.get(k);
     const curBits = cur?.bits ?? defaultBits(k);
-    // NONNULL must hold on every path; everything else may hold on some path
-    const bits = ((curBits | s.bits) & ~NONNULL) | (curBits & s.bits & NONNULL);
+    const bits = joinBits(curBits, s.bits);
     const freedAt = cur?.freedAt ?? s.freedAt;
     const movedTo = cur?.movedTo ?? s.movedTo;
     if (!cur || bits !== cur.bits || freedAt !== cur.freedAt || movedTo !== cur.movedTo) {
@@ -528,7 +532,7 @@ function joinOwnStatus(into: State, from: State): boolean {
   const both = (k: string, cur: Status | undefined, s: Status | undefined) => {
     const curBits = cur?.bits ?? defaultBits(k);
     const sBits = s?.bits ?? defaultBits(k);
-    const bits = ((curBits | sBits) & ~NONNULL) | (curBits & sBits & NONNULL);
+    const bits = joinBits(curBits, sBits);
     const freedAt = cur?.freedAt ?? s?.freedAt;
     const movedTo = cur?.movedTo ?? s?.movedTo;
     if (!cur || bits !== cur.bits || freedAt !== cur.freedAt || movedTo !== cur.movedTo) {

@@ -173,8 +173,8 @@ export interface FnEntry {
 
 /** A function as the coordinator of CLI workers sees it: an id shared by all workers, and its call edges. */
 export interface GraphNode {
+  /** `<file>:<n>` for functions, `<file>:m<n>` for macros analysed as functions. */
   id: string;
-  macro: boolean;
   seed: boolean;
   callees: string[];
 }
@@ -798,7 +798,7 @@ export class ProjectIndex {
   /** This index's own functions as nodes of the project's call graph (for cli/plan.ts). */
   graphShare(): GraphNode[] {
     return this.entries.filter(e => !e.remote).map(e => ({
-      id: e.id, macro: !!e.info.macro, seed: (e.seed ??= this.isSeedEntry(e)), callees: this.callees(e).map(c => c.id),
+      id: e.id, seed: (e.seed ??= this.isSeedEntry(e)), callees: this.callees(e).map(c => c.id),
     }));
   }
 
