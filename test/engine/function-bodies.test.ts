@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelFor } from '../../allocator-model/src';
 import { initParser } from '../../server/src/engine';
-import { blankBodies, functionBodies } from '../../server/src/engine/parse/function-bodies';
+import { cutBraces, functionBodies, topLevelBraces } from '../../server/src/engine/parse/function-bodies';
+import { unreadInitializers } from '../../server/src/engine/parse/data-tables';
+import { readTable } from '../../server/src/engine/project/facts';
 import type { Syntax } from '../../server/src/engine/parse/syntax';
 import { parseForLint, parseSource, type ParsedFile } from '../../server/src/engine/project/project';
 
@@ -67,11 +69,50 @@ describe('functionBodies', () => {
     expect(bodies('int f(void) { return 1; } }\n')).toEqual([]);
   });
 
-  it('blanks with spaces, keeping every offset and line break', () => {
-    const text = 'int f(void)\n{\n    return g(1);\n}\n';
-    const out = blankBodies(text, functionBodies(text));
-    expect(out).toBe(`int f(void)\n{\n${' '.repeat(16)}\n}\n`);
-    expect(out.length).toBe(text.length);
+  it('cuts the insides out and maps offsets after them back: a node starting at a cut starts after it, one ending there ends before it', () => {
+    const text = 'int f(void)\n{\n    return g(1);\n}\nint h(void) { return 2; }\nint k;\n';
+    const { text: out, cuts } = cutBraces(text, functionBodies(text));
+    expect(out).toBe('int f(void)\n{}\nint h(void) {}\nint k;\n');
+    const at = (s: string, t: string) => t.indexOf(s);
+    expect(cuts.end(at('{}', out) + 1)).toBe(at('{', text) + 1); // the end of `{`
+    expect(cuts.start(at('}', out))).toBe(at('}', text)); // the start of `}`
+    expect(cuts.start(at('int h', out))).toBe(at('int h', text));
+    expect(cuts.end(out.indexOf('}', at('int h', out)) + 1)).toBe(text.indexOf('}', at('int h', text)) + 1);
+    expect(cuts.start(at('int k', out))).toBe(at('int k', text));
+    expect(cuts.start(3)).toBe(3); // before any cut
+  });
+});
+
+describe('topLevelBraces and unreadInitializers', () => {
+  const model = modelFor({}, '3.11');
+  const table = (name: string, type: string, rows: string[]) => [`static ${type} ${name}[] = {`, ...rows, '};'];
+  const strings = Array.from({ length: 40 }, (_, i) => `    {"name${i}", VALUE_${i}, other_${i}},`);
+
+  it('tells bodies, initializers and other braces apart, with the declaration before each', () => {
+    const text = 'struct s { int a; };\nstatic int t[] = { 1, 2 };\nint f(void) { return 0; }\n';
+    const braces = topLevelBraces(text);
+    expect(braces.map(b => b.kind)).toEqual(['other', 'initializer', 'body']);
+    expect(text.slice(braces[1].head, braces[1].open).trim()).toBe('static int t[] =');
+  });
+
+  it('picks initializers of data tables, not those of tables the facts read, nor small ones', () => {
+    const text = [
+      ...table('codes', 'struct error_code', strings),
+      ...table('methods', 'PyMethodDef', strings),
+      'static PyTypeObject Foo_Type = {', ...strings, '};',
+      ...table('small', 'int', ['1, 2, 3']),
+    ].join('\n');
+    const picked = unreadInitializers(text, topLevelBraces(text), readTable(model)).map(s => text.slice(s.open - 30, s.open));
+    expect(picked).toHaveLength(1);
+    expect(picked[0]).toContain('error_code codes[] =');
+  });
+
+  it('takes a table whose preprocessor lines open and close their own conditionals, and not one split by an outer one', () => {
+    const guarded = strings.flatMap((row, i) => [`#ifdef ERR_${i}`, row, '#endif']);
+    const balanced = table('codes', 'struct error_code', guarded).join('\n');
+    expect(unreadInitializers(balanced, topLevelBraces(balanced), readTable(model))).toHaveLength(1);
+    const split = ['#ifdef BIG', ...table('codes', 'struct error_code', [...strings, '#else', ...strings.slice(0, 3)]), '#endif'].join('\n');
+    expect(unreadInitializers(split, topLevelBraces(split), readTable(model))).toHaveLength(0);
   });
 });
 
@@ -92,18 +133,52 @@ const TRICKY = [
   'static int idle(int a) { return a + 1; }',
 ].join('\n');
 
+/** Generated tables (cut before parsing) between functions and tables the facts read (kept). */
+const TABLES = [
+  '#include <Python.h>',
+  'static struct error_code { const char *name; int lib; } codes[] = {',
+  ...Array.from({ length: 30 }, (_, i) => [`#ifdef ERR_${i}`, `    {"name${i}", ERR_${i}},`, '#endif']).flat(),
+  '};',
+  'static const unsigned short decmap[] = {',
+  ...Array.from({ length: 30 }, () => '    U, 12288, 12289, U, U, 0x20, /* gap */ 65292,'),
+  '};',
+  'static PyObject *use(PyObject *self, PyObject *arg) { char *p = PyMem_Malloc(4); PyMem_Free(p); Py_RETURN_NONE; }',
+  'static int idle(int a) { return a + codes[a].lib; }',
+  'static PyMethodDef methods[] = {',
+  ...Array.from({ length: 30 }, (_, i) => `    {"use${i}", (PyCFunction)use, METH_O, NULL},`),
+  '    {NULL}',
+  '};',
+  'static void thing_dealloc(PyObject *self) { PyObject_GC_Del(self); }',
+  'static PyTypeObject Thing_Type = {',
+  '    PyVarObject_HEAD_INIT(NULL, 0)',
+  '    .tp_name = "thing",',
+  '    .tp_dealloc = thing_dealloc,',
+  '    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,',
+  '    .tp_free = PyObject_Del,',
+  ...Array.from({ length: 20 }, (_, i) => `    /* slot ${i} left empty */`),
+  '};',
+  'static char *last(void) { return PyMem_Malloc(1); }',
+].join('\n');
+
 describe('parsing with idle bodies blanked', () => {
   const model = modelFor({}, '3.11');
-  /** What the analysis reads of a file's functions. */
-  const facts = (p: ParsedFile) => p.facts.functions.map(f => ({
-    name: f.name, isStatic: f.isStatic, returns: f.returns, params: f.params, mentions: f.mentions, lazy: !!f.body.lazy,
-    start: f.node.start, end: f.node.end, body: [f.body.start, f.body.end], allocatingFormat: f.allocatingFormat,
-  }));
+  /** What the analysis reads of a file: its functions, and the facts its declarations and tables give. */
+  const facts = (p: ParsedFile) => ({
+    functions: p.facts.functions.map(f => ({
+      name: f.name, isStatic: f.isStatic, returns: f.returns, params: f.params, mentions: f.mentions, lazy: !!f.body.lazy,
+      start: f.node.start, end: f.node.end, row: f.node.row, endCol: f.node.endCol, body: [f.body.start, f.body.end], allocatingFormat: f.allocatingFormat,
+    })),
+    globals: [...p.facts.globals.values()].map(g => ({ ...g, node: [g.node.start, g.node.end] })),
+    structs: [...p.facts.structs].map(([k, v]) => [k, [...v]]),
+    typeObjects: p.facts.typeObjects.map(t => ({ ...t, tpFree: t.tpFree && [t.tpFree.name, t.tpFree.node.start] })),
+    pythonFacing: [...p.facts.pythonFacing].sort(),
+    macros: p.facts.macros.map(m => [m.name, m.params, m.body, m.node.start]),
+  });
 
-  it('reads the same functions, mentions and extents from every fixture as a parse of the real text', () => {
+  it('reads the same functions, mentions, extents, globals, types and tables from every fixture as a parse of the real text', () => {
     const dir = join(__dirname, '..', 'fixtures');
     const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(f => f.endsWith('.c')).map(f => join(dir, f));
-    const texts = [...files.map(path => ({ path, text: readFileSync(path, 'utf8') })), { path: 'tricky.c', text: TRICKY }];
+    const texts = [...files.map(path => ({ path, text: readFileSync(path, 'utf8') })), { path: 'tricky.c', text: TRICKY }, { path: 'tables.c', text: TABLES }];
     let blanked = 0;
     for (const file of texts) {
       const normal = parseForLint(file, model) as ParsedFile;
@@ -113,6 +188,10 @@ describe('parsing with idle bodies blanked', () => {
       blanked += functionBodies(file.text).length ? 1 : 0;
     }
     expect(blanked).toBeGreaterThan(150);
+    const tables = parseForLint({ path: 'tables.c', text: TABLES }, model) as ParsedFile;
+    expect(unreadInitializers(TABLES, topLevelBraces(TABLES), readTable(model))).toHaveLength(2);
+    expect(tables.facts.typeObjects).toHaveLength(1);
+    expect(tables.facts.pythonFacing.has('use')).toBe(true);
   });
 
   it('parses a file again with its bodies when the parse does not take a blanked span for a function body', () => {

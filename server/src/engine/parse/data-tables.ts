@@ -5,7 +5,7 @@
  * identifier, no call), so unless the file is open in the editor (where every node may be hovered)
  * they are blanked before parsing: the same length and the same line breaks, so every offset stays valid.
  */
-import { spaces } from './function-bodies';
+import { spaces, type BodySpan, type TopLevelBraces } from './function-bodies';
 
 /** Initialisers shorter than this are left alone: they cost little, and scanning them costs time. */
 const MIN_TABLE = 4096;
@@ -56,4 +56,24 @@ function numericTableEnd(text: string, open: number): number {
 function isNumberChar(c: number): boolean {
   const lower = c | 0x20;
   return (c >= 0x30 && c <= 0x39) || (lower >= 0x61 && lower <= 0x66) || lower === 0x78 /* x */ || lower === 0x75 /* u */ || lower === 0x6c /* l */;
+}
+
+/** Top-level initializers shorter than this are left alone: they cost tree-sitter little. */
+const MIN_INITIALIZER = 512;
+
+/**
+ * The top-level initializers among `braces` whose declarations name no type whose tables are read
+ * (`read`, asked of every word before the `=`, comments included, so a doubt keeps the table):
+ * the parse leaves them unconverted anyway (facts.ts, unreadInitializer), so a lint may blank them.
+ * Generated tables of strings, structs and macros (CJK codecs, OpenSSL error codes) are most of their
+ * files. One holding preprocessor lines is blanked only if they open and close their own conditionals.
+ */
+export function unreadInitializers(text: string, braces: readonly TopLevelBraces[], read: (word: string) => boolean): BodySpan[] {
+  const out: BodySpan[] = [];
+  for (const b of braces) {
+    if (b.kind !== 'initializer' || b.close - b.open < MIN_INITIALIZER || (b.directives && !b.balanced)) continue;
+    const words = text.slice(b.head, b.open).match(/[A-Za-z_]\w*/g) ?? [];
+    if (!words.some(read)) out.push({ open: b.open, close: b.close });
+  }
+  return out;
 }

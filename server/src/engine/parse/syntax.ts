@@ -5,6 +5,7 @@
  */
 import type { Tree } from 'web-tree-sitter';
 import { walkTree, type Walker } from './cursor';
+import type { CutMap } from './function-bodies';
 
 export interface Syntax {
   type: string;
@@ -117,16 +118,20 @@ export interface ConvertOptions {
   place?: { offset: number; lines: LineIndex };
   /** An earlier conversion of the node of this type and extent, taken as it is instead of converting it again. */
   reuse?: (type: string, start: number, end: number) => Syntax | undefined;
+  /** The tree was parsed from `text` with these spans cut out (function-bodies.ts): offsets are mapped back. */
+  cuts?: CutMap;
 }
 
 const TOP_LEVEL_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
 
 export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): Syntax {
-  const { skipBody, skipInitializer, place, reuse } = opts;
+  const { skipBody, skipInitializer, place, reuse, cuts } = opts;
   const lines = place?.lines ?? new LineIndex(text);
   const base = place?.offset ?? 0;
   const whole = tree.rootNode;
-  const root: Syntax = new SyntaxNode(whole.type, whole.startIndex + base, whole.endIndex + base, null, lines);
+  const startOf = cuts ? (o: number) => cuts.start(o) : (o: number) => o;
+  const endOf = cuts ? (o: number) => cuts.end(o) : (o: number) => o;
+  const root: Syntax = new SyntaxNode(whole.type, startOf(whole.startIndex) + base, endOf(whole.endIndex) + base, null, lines);
   // every property read below is a call into WASM: the type's name and named-ness come from tables
   const language = tree.language;
   const names = language.types;
@@ -142,15 +147,15 @@ export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): S
       const type = names[typeId] || 'ERROR';
       let descended = false;
       if (named(typeId)) {
-        const kept = type !== 'comment' && reuse?.(type, cursor.startIndex + base, cursor.endIndex + base);
+        const s = startOf(cursor.startIndex);
+        const e = Math.max(s, endOf(cursor.endIndex)); // an empty node where a cut was
+        const kept = type !== 'comment' && reuse?.(type, s + base, e + base);
         if (kept) {
           kept.parent = parent;
           kept.field = fields[cursor.currentFieldId];
           parent.children.push(kept);
           if (kept.broken) markBroken(parent);
         } else if (type !== 'comment') {
-          const s = cursor.startIndex;
-          const e = cursor.endIndex;
           const node = new SyntaxNode(type, s + base, e + base, fields[cursor.currentFieldId], lines);
           node.parent = parent;
           parent.children.push(node);
@@ -159,7 +164,7 @@ export function toSyntax(tree: Tree, text: string, opts: ConvertOptions = {}): S
           const skip = skipBody && type === 'compound_statement' && parent.type === 'function_definition' && node.field === 'body' && skipBody(s + base, e + base);
           if (skip) {
             node.lazy = true;
-            if (skip === 'names') node.names = identifiersBelow(cursor, text, language);
+            if (skip === 'names') node.names = identifiersBelow(cursor, text, language, startOf, endOf);
           } else if (skipInitializer && type === 'initializer_list' && isTopLevelValue(node) && skipInitializer(child(node.parent!.parent!, 'type') ?? node)) {
             node.lazy = true;
           } else if (cursor.gotoFirstChild()) {
@@ -218,7 +223,7 @@ function namedTable(language: Tree['language']): (typeId: number) => boolean {
  * Identifier texts in the subtree under the cursor, visiting what toSyntax would convert (named nodes,
  * comments left out). The cursor ends where it started.
  */
-function identifiersBelow(cursor: Walker, text: string, language: Tree['language']): string[] {
+function identifiersBelow(cursor: Walker, text: string, language: Tree['language'], startOf: (o: number) => number, endOf: (o: number) => number): string[] {
   const names = new Set<string>();
   const types = language.types;
   const named = namedTable(language);
@@ -229,7 +234,7 @@ function identifiersBelow(cursor: Walker, text: string, language: Tree['language
     const typeId = cursor.nodeTypeId;
     const type = types[typeId] || 'ERROR';
     if (named(typeId) && type !== 'comment') {
-      if (type === 'identifier') names.add(text.slice(cursor.startIndex, cursor.endIndex));
+      if (type === 'identifier') names.add(text.slice(startOf(cursor.startIndex), endOf(cursor.endIndex)));
       else if (cursor.gotoFirstChild()) {
         depth++;
         descended = true;

@@ -94,10 +94,13 @@ const READ_TABLES = new Set(['PyTypeObject', 'PyType_Slot', 'PyType_Spec']);
  * may leave them unconverted. Data tables of this kind make most of the nodes of some files.
  */
 export function unreadInitializer(model: Model, source: string): (declarationType: Syntax) => boolean {
-  return t => {
-    const base = typeName(t, source);
-    return !READ_TABLES.has(base) && !model.pythonFacingTables.has(base);
-  };
+  const read = readTable(model);
+  return t => !read(typeName(t, source));
+}
+
+/** Whether readFacts reads the initializers of tables of this type. */
+export function readTable(model: Model): (typeName: string) => boolean {
+  return base => READ_TABLES.has(base) || model.pythonFacingTables.has(base);
 }
 
 function isStaticDecl(n: Syntax, source: string): boolean {

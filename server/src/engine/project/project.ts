@@ -8,8 +8,8 @@ import type { Model } from '../../../../allocator-model/src/model';
 import { SLOT_PREFIX, analyzeFunction, type FlowContext, type FlowResult } from '../flow/analyze';
 import { sameBuild, type FlowEvent, type PreprocFacts } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
-import { blankNumericTables } from '../parse/data-tables';
-import { blankBodies, bodiesFound, functionBodies } from '../parse/function-bodies';
+import { blankNumericTables, unreadInitializers } from '../parse/data-tables';
+import { bodiesFound, cutBraces, topLevelBraces, type CutMap } from '../parse/function-bodies';
 import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import { LineIndex, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
@@ -18,7 +18,7 @@ import type { Rule, RuleContext, Verdict } from '../rules/rule';
 import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
 import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
 import { declarationKey } from './declarations';
-import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType, unreadInitializer } from './facts';
+import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType, readTable, unreadInitializer } from './facts';
 import { compactFacts, noteConverted } from './compact';
 import { memoOf, remember } from './memo';
 import { calleesFirst, reachingSeeds } from './call-graph';
@@ -245,17 +245,21 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
   const tablesOut = kept ? analysed : blankNumericTables(analysed);
   const macroNames = localMacroNames(analysed);
   const skips = bodySkipper(analysed, model, macroNames);
-  // and for a lint, without the insides of the bodies that will not be converted (see function-bodies.ts)
-  const idle = blankIdle && !kept ? functionBodies(tablesOut).filter(b => skips(b.open, b.close)) : [];
-  let tree = parseC(blankBodies(tablesOut, idle));
+  // and for a lint, without the insides of the bodies and initializers that will not be converted
+  // (see function-bodies.ts, data-tables.ts)
+  const braces = blankIdle && !kept ? topLevelBraces(tablesOut) : [];
+  const idle = braces.filter(b => b.kind === 'body' && !b.directives && skips(b.open, b.close));
+  const unread = unreadInitializers(tablesOut, braces, readTable(model));
+  const { text: parsedText, cuts } = cutBraces(tablesOut, [...idle, ...unread].sort((a, b) => a.open - b.open));
+  let tree = parseC(parsedText);
   let keptTree = false;
   try {
     // all lazy, but the bodies a normal parse would convert keep the identifiers it would have read:
     // the call graph must not depend on which files were asked about
     const skip = allLazy ? (s: number, e: number) => skips(s, e) || 'names' as const : skips;
-    const convert = () => toSyntax(tree, tablesOut, { skipBody: skip, skipInitializer: unreadInitializer(model, tablesOut) });
-    let root = convert();
-    if (idle.length && !bodiesFound(root, idle)) {
+    const convert = (cut?: CutMap) => toSyntax(tree, tablesOut, { skipBody: skip, skipInitializer: unreadInitializer(model, tablesOut), cuts: cut });
+    let root = convert(cuts);
+    if ((idle.length || unread.length) && !bodiesFound(root, idle, unread)) {
       // the text misled the search for bodies (see function-bodies.ts): parse them too
       const whole = parseC(tablesOut);
       tree.delete();
