@@ -40,6 +40,17 @@ const REFINE_MIN_BUDGET = 5_000;
 const TRACE_LINE = Number(process.env.HEAPLINT_TRACE ?? 0) || 0;
 const MAX_PATH_DEPTH = 3;
 
+/** The part of `loc` from `from` to the first `->` (or `.`, with `dot`). */
+function headOf(loc: string, from: number, dot: boolean): string {
+  let end = loc.indexOf('->', from);
+  if (end < 0) end = loc.length;
+  if (dot) {
+    const d = loc.indexOf('.', from);
+    if (d >= 0 && d < end) end = d;
+  }
+  return loc.slice(from, end);
+}
+
 function depth(loc: string): number {
   let n = 0;
   for (let i = loc.indexOf('->'); i >= 0; i = loc.indexOf('->', i + 2)) n++;
@@ -964,7 +975,7 @@ class FunctionAnalysis {
     if (loc.startsWith('oself')) return true;
     if (c === 'A') return this.externalRoot(loc.slice(1));
     if (c === 'v') {
-      const name = loc.slice(2).split(/->|\./)[0];
+      const name = headOf(loc, 2, true);
       return this.isExternalVar(name);
     }
     return c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T' || c === 'b' || c === 'r' || c === 'q';
@@ -1207,7 +1218,11 @@ class FunctionAnalysis {
   private invalidate(name: string): void {
     const st = this.cur;
     if (st.facts.size === 0) return;
-    for (const [k, deps] of [...st.factDeps]) if (deps.includes(name)) st.deleteFact(k);
+    let gone: string[] | undefined;
+    st.factDeps.forEach((deps, k) => {
+      if (deps.includes(name)) (gone ??= []).push(k);
+    });
+    if (gone) for (const k of gone) st.deleteFact(k);
   }
 
   /** Writes a value through each target of a pointer (out-parameters). */
@@ -1289,7 +1304,9 @@ class FunctionAnalysis {
     const local = this.locals.get(name);
     if (!local || local.pointers > 0 || local.array) return;
     const prefix = `v:${name}.`;
-    for (const [loc, v] of this.cur.vars) if (loc.startsWith(prefix)) this.markEscaped(v);
+    this.cur.vars.forEach((v, loc) => {
+      if (loc.startsWith(prefix)) this.markEscaped(v);
+    });
   }
 
   /** `consumes`: what the allocating call takes over (a realloc's argument), not lost by running it again. */
@@ -1301,7 +1318,9 @@ class FunctionAnalysis {
     this.objs.set(t, { alloc, site: this.site(site), token, leakSuppressed: old?.leakSuppressed || this.reallocLeakSites.has(site.start) });
     if (old) {
       // blocks realloc'ed into this site's previous block stay moved: a failure of this call cannot bring them back
-      for (const [k, st] of this.cur.status) if (st.movedTo === t) this.cur.setStatus(k, { ...st, movedTo: undefined });
+      this.cur.status.forEach((st, k) => {
+        if (st.movedTo === t) this.cur.setStatus(k, { ...st, movedTo: undefined });
+      });
     }
     this.cur.setStatus(t, { bits: LIVE });
     return t;
@@ -1386,13 +1405,13 @@ class FunctionAnalysis {
     if (!s || s.bits !== LIVE || info.alloc.typed || info.leakSuppressed) return;
     let holders = 0;
     let local = false;
-    for (const [loc, v] of this.cur.vars) {
-      if (!v.includes(t)) continue;
+    this.cur.vars.forEach((v, loc) => {
+      if (!v.includes(t)) return;
       holders++;
       const name = loc.startsWith('v:') ? loc.slice(2) : undefined;
       const l = name !== undefined ? this.locals.get(name) : undefined;
       local = !!l && !l.isStatic && !l.array;
-    }
+    });
     if (holders !== 1 || !local) return;
     this.events.push({ kind: 'leak', allocSite: info.site, alloc: info.alloc, retSite: this.site(site), overwritten: true });
   }
@@ -1407,7 +1426,7 @@ class FunctionAnalysis {
       const local = this.locals.get(name);
       if (!local || local.array) continue;
       this.cur.setVar(loc, ['u']);
-      this.invalidate(name.split('.')[0]);
+      this.invalidate(headOf(name, 0, true));
     }
   }
 
@@ -1417,7 +1436,7 @@ class FunctionAnalysis {
       if (c === 'o' || c === 's' || c === 'A' || c === 'p' || c === 'f') this.cur.setBits(t, ESCAPED);
       if (c === 'A') {
         // &obj->field: whoever gets it can reach (and keep) the whole block
-        const base = t.slice(1).split(/->|\./)[0];
+        const base = headOf(t, 1, true);
         if (base[0] === 'o' || base[0] === 's') this.cur.setBits(base, ESCAPED);
         else if (base.startsWith('v:')) for (const b of this.read(base)) if (b[0] === 'o') this.cur.setBits(b, ESCAPED);
       }
@@ -2009,8 +2028,7 @@ class FunctionAnalysis {
     if (!blocks.length) return true;
     return blocks.every(t => {
       if (t[0] === 'f' && t.slice(1) !== loc && !this.cur.vars.has(t.slice(1))) return true;
-      for (const [other, ov] of this.cur.vars) if (other !== loc && ov.includes(t)) return true;
-      return false;
+      return this.cur.vars.some((ov, other) => other !== loc && ov.includes(t));
     });
   }
 
@@ -2111,7 +2129,7 @@ class FunctionAnalysis {
       if (t[0] !== 'o' || next.includes(t)) continue;
       // the pointer is that other storage here, so a block only it could hold was never allocated on this
       // path (locals of blocks the test is outside of are gone and hold nothing)
-      const heldElsewhere = [...this.cur.vars].some(([loc, ov]) => !locs.includes(loc) && ov.includes(t) && this.inScope(loc, subject.start));
+      const heldElsewhere = this.cur.vars.some((ov, loc) => !locs.includes(loc) && ov.includes(t) && this.inScope(loc, subject.start));
       if (!heldElsewhere) this.cur.setBits(t, ABSENT, LIVE);
     }
     for (const loc of this.strongPlaces(subject)) this.cur.setVar(loc, equal && next.includes('u') ? identity : next);
@@ -2187,9 +2205,9 @@ class FunctionAnalysis {
         if (!info.alloc.setsException && !info.alloc.typed) st.noMem = info.site;
         else st.noMem = EXCEPTION_SET; // this allocator's failure set MemoryError itself
       }
-      for (const [other, os] of st.status) {
+      st.status.forEach((os, other) => {
         if (os.movedTo === t && os.bits & MOVED) st.setStatus(other, { bits: (os.bits & ~MOVED) | LIVE });
-      }
+      });
     }
     for (const loc of locs) st.setVar(loc, ['n']);
     return true;
@@ -2208,32 +2226,35 @@ class FunctionAnalysis {
   /** Targets reachable from what outlives the function: the return value, parameters' memory, globals, escaped blocks. */
   private reachable(st: State, withReturn = true): Set<string> {
     const reach = new Set<string>(withReturn ? st.ret ?? [] : []);
-    for (const [t, s] of st.status) if (s.bits & ESCAPED) reach.add(t);
+    st.status.forEach((s, t) => {
+      if (s.bits & ESCAPED) reach.add(t);
+    });
     let changed = true;
-    while (changed) {
-      changed = false;
-      for (const [loc, v] of st.vars) {
-        if (!this.locReachable(loc, reach)) continue;
-        for (const t of v) {
-          if (!reach.has(t)) {
-            reach.add(t);
-            changed = true;
-          }
+    const visit = (v: Val, loc: string) => {
+      if (!this.locReachable(loc, reach)) return;
+      for (const t of v) {
+        if (!reach.has(t)) {
+          reach.add(t);
+          changed = true;
         }
       }
+    };
+    while (changed) {
+      changed = false;
+      st.vars.forEach(visit);
     }
     return reach;
   }
 
   private locReachable(loc: string, reach: Set<string>): boolean {
     if (loc.startsWith('v:')) {
-      const name = loc.slice(2).split(/->|\./)[0];
+      const name = headOf(loc, 2, true);
       if (this.params.has(name)) return reach.has(`Av:${name}`);
       const local = this.locals.get(name);
       if (local) return local.isStatic || reach.has(`Av:${name}`) || (local.array && reach.has(`s${name}`));
       return true;
     }
-    const base = loc.split('->')[0];
+    const base = headOf(loc, 0, false);
     const c = base[0];
     if (c === 'p' || c === 'f' || c === 'g' || c === 't' || c === 'u' || c === 'T' || c === 'b' || c === 'r' || c === 'q') return true;
     if (c === 'A') return this.locReachable(base.slice(1), reach) || reach.has(base);
@@ -2242,12 +2263,12 @@ class FunctionAnalysis {
 
   private atReturn(st: State): void {
     const reach = this.reachable(st);
-    for (const [t, s] of st.status) {
-      if (t[0] !== 'o' || !(s.bits & LIVE) || s.bits & ESCAPED || reach.has(t)) continue;
+    st.status.forEach((s, t) => {
+      if (t[0] !== 'o' || !(s.bits & LIVE) || s.bits & ESCAPED || reach.has(t)) return;
       const info = this.objs.get(t);
-      if (!info || info.alloc.typed || info.leakSuppressed || info.inSlot) continue;
+      if (!info || info.alloc.typed || info.leakSuppressed || info.inSlot) return;
       this.events.push({ kind: 'leak', allocSite: info.site, alloc: info.alloc, retSite: st.retSite });
-    }
+    });
   }
 
   /** Per return: which out-parameters hold a fresh block, and what the function returned. */
@@ -2361,10 +2382,10 @@ class FunctionAnalysis {
       const pt = `p${i}`;
       if (st.bits(pt) & ESCAPED) sum.escapes.add(i);
       else {
-        for (const [loc, v] of st.vars) {
-          if (loc === `v:${p.name}`) continue;
-          if (v.includes(pt) && this.locReachable(loc, reach)) sum.escapes.add(i);
-        }
+        const own = `v:${p.name}`;
+        st.vars.forEach((v, loc) => {
+          if (loc !== own && v.includes(pt) && this.locReachable(loc, reach)) sum.escapes.add(i);
+        });
       }
       for (const t of st.vars.get(`p${i}->*`) ?? []) {
         const info = this.objs.get(t);
@@ -2379,7 +2400,7 @@ class FunctionAnalysis {
           continue;
         }
         if (known < 0) {
-          const retained = st.bits(t) & ESCAPED || [...st.vars].some(([loc, v]) => loc !== `p${i}->*` && v.includes(t) && this.locReachable(loc, kept));
+          const retained = st.bits(t) & ESCAPED || st.vars.some((v, loc) => loc !== `p${i}->*` && v.includes(t) && this.locReachable(loc, kept));
           // as for returned blocks: a NULL left in *out carries an exception if the helper sets one on failure
           const alloc = { ...info.alloc, setsException: info.alloc.setsException || (sum.setsException && !this.nullWithoutException) };
           sum.outAllocs.push({ param: i, alloc: retained ? { ...alloc, retained: true } : alloc, success: this.outSuccess(i) });
@@ -2410,7 +2431,9 @@ function withFailureAndGil(key: number, st: State): number {
  */
 function releasedKey(status: ReadonlyMap<string, Status>): string {
   let key = '';
-  for (const [t, s] of status) if (t.charCodeAt(0) === 111 /* o */ && s.bits & FREED && !(s.bits & LIVE)) key += t + ',';
+  status.forEach((s, t) => {
+    if (t.charCodeAt(0) === 111 /* o */ && s.bits & FREED && !(s.bits & LIVE)) key += t + ',';
+  });
   return key;
 }
 

@@ -47,6 +47,16 @@ export function defaultBits(target: string): number {
 }
 
 /**
+ * A copy of a map. `new Map(map)` goes through the iterator protocol, an object and an entry array per
+ * entry: copies of states' maps made a quarter of all the analysis allocated.
+ */
+function copyOf<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
+  const out = new Map<K, V>();
+  map.forEach((v, k) => out.set(k, v));
+  return out;
+}
+
+/**
  * A map that counts its writes: states share maps until one writes (copy on write), and a map that is
  * written in place by its owner invalidates whatever was derived from it by its count.
  */
@@ -72,8 +82,9 @@ export class CountingMap<K, V> extends Map<K, V> {
   keyMemo: Memo<number> | undefined;
   prefixMemo: Memo<readonly number[]> | undefined;
   constructor(src?: CountingMap<K, V>) {
-    super(src);
+    super();
     if (src) {
+      src.forEach((v, k) => this.set(k, v));
       this.hashA = src.hashA;
       this.hashB = src.hashB;
     }
@@ -103,14 +114,14 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
     }
     if (src.top.size > 8 && src.top.size * 4 > src.base.size) src.fold();
     this.base = src.base;
-    this.top = new Map(src.top);
+    this.top = copyOf(src.top);
     this.added = src.added;
   }
 
   /** The same content, with the top folded into a new base (shared by whoever copies this map next). */
   private fold(): void {
-    const flat = new Map(this.base);
-    for (const [k, v] of this.top) flat.set(k, v);
+    const flat = copyOf(this.base);
+    this.top.forEach((v, k) => flat.set(k, v));
     this.base = flat;
     this.top = new Map();
     this.added = 0;
@@ -135,8 +146,32 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
     return this;
   }
 
+  /**
+   * The entries in iteration order, without the iterator protocol's garbage (a result object and an
+   * entry array per step made half of all the analysis allocated): the hot loops use this.
+   */
   forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void): void {
-    for (const [k, v] of this) fn(v, k, this);
+    const { base, top } = this;
+    if (top.size === 0) {
+      base.forEach((v, k) => fn(v, k, this));
+      return;
+    }
+    base.forEach((v, k) => {
+      const t = top.get(k);
+      fn(t !== undefined ? t : v, k, this);
+    });
+    top.forEach((v, k) => {
+      if (!base.has(k)) fn(v, k, this);
+    });
+  }
+
+  /** Whether some entry satisfies `test` (forEach's order; no more calls once one does). */
+  some(test: (value: V, key: K) => boolean): boolean {
+    let found = false;
+    this.forEach((v, k) => {
+      if (!found && test(v, k)) found = true;
+    });
+    return found;
   }
 
   *keys(): MapIterator<K> {
@@ -169,16 +204,21 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
   entryHash(entry: (k: K, v: V) => number, baseHashes: WeakMap<object, number>): number {
     let h = baseHashes.get(this.base);
     if (h === undefined) {
-      h = 0;
-      for (const [k, v] of this.base) h ^= entry(k, v);
-      baseHashes.set(this.base, h);
+      let x = 0;
+      this.base.forEach((v, k) => {
+        x ^= entry(k, v);
+      });
+      baseHashes.set(this.base, x);
+      h = x;
     }
-    for (const [k, v] of this.top) {
-      const under = this.base.get(k);
-      if (under !== undefined) h ^= entry(k, under);
-      h ^= entry(k, v);
-    }
-    return h;
+    let out = h;
+    const base = this.base;
+    this.top.forEach((v, k) => {
+      const under = base.get(k);
+      if (under !== undefined) out ^= entry(k, under);
+      out ^= entry(k, v);
+    });
+    return out;
   }
 }
 
@@ -366,7 +406,7 @@ export class State {
   private ownFacts(): void {
     if (!(this.owned & 4)) {
       this._facts = new CountingMap(this._facts);
-      this._factDeps = new Map(this._factDeps);
+      this._factDeps = copyOf(this._factDeps);
       this.owned |= 4;
     }
     this.key = undefined;
@@ -423,7 +463,21 @@ export function union(a: Val, b: Val): Val {
   for (const x of b) {
     if (!a.includes(x)) (out ??= [...a]).push(x);
   }
-  return out ? out.sort() : a;
+  return out ? sortSmall(out) : a;
+}
+
+/** Array.prototype.sort's order, in place and without its scratch allocation (values hold a few targets). */
+function sortSmall(list: string[]): string[] {
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i];
+    let j = i - 1;
+    while (j >= 0 && list[j] > x) {
+      list[j + 1] = list[j];
+      j--;
+    }
+    list[j + 1] = x;
+  }
+  return list;
 }
 
 export function sameVal(a: Val | undefined, b: Val | undefined): boolean {
@@ -454,7 +508,7 @@ export function joinInto(into: State, from: State, implicit: (loc: string) => Va
 function joinVars(into: State, from: State, implicit: (loc: string) => Val): boolean {
   if (into.vars.sharesBase(from.vars)) return joinOwnVars(into, from, implicit);
   let changed = false;
-  for (const [k, v] of from.vars) {
+  from.vars.forEach((v, k) => {
     const cur = into.vars.get(k);
     const base = cur ?? implicit(k);
     const next = union(base, v);
@@ -462,15 +516,16 @@ function joinVars(into: State, from: State, implicit: (loc: string) => Val): boo
       into.setVar(k, next);
       changed = true;
     }
-  }
-  for (const [k, cur] of into.vars) {
-    if (from.vars.has(k)) continue;
+  });
+  const theirs = from.vars;
+  into.vars.forEach((cur, k) => {
+    if (theirs.has(k)) return;
     const next = union(cur, implicit(k));
     if (!sameVal(cur, next)) {
       into.setVar(k, next);
       changed = true;
     }
-  }
+  });
   return changed;
 }
 
@@ -479,17 +534,20 @@ function joinOwnVars(into: State, from: State, implicit: (loc: string) => Val): 
   let changed = false;
   const theirs = from.vars.own();
   // taken first: a write may copy into's map, and the copy may fold its top into a new base
-  const mine = [...into.vars.own()];
-  for (const [k, v] of theirs) {
+  const mine: string[] = [];
+  into.vars.own().forEach((_v, k) => {
+    if (!theirs.has(k)) mine.push(k);
+  });
+  theirs.forEach((v, k) => {
     const cur = into.vars.get(k);
     const next = union(cur ?? implicit(k), v);
     if (!sameVal(cur, next)) {
       into.setVar(k, next);
       changed = true;
     }
-  }
-  for (const [k, cur] of mine) {
-    if (theirs.has(k)) continue;
+  });
+  for (const k of mine) {
+    const cur = into.vars.get(k)!;
     const next = union(cur, from.vars.get(k) ?? implicit(k));
     if (!sameVal(cur, next)) {
       into.setVar(k, next);
@@ -502,7 +560,7 @@ function joinOwnVars(into: State, from: State, implicit: (loc: string) => Val): 
 function joinStatus(into: State, from: State): boolean {
   if (into.status.sharesBase(from.status)) return joinOwnStatus(into, from);
   let changed = false;
-  for (const [k, s] of from.status) {
+  from.status.forEach((s, k) => {
     const cur = into.status.get(k);
     const curBits = cur?.bits ?? defaultBits(k);
     const bits = joinBits(curBits, s.bits);
@@ -512,16 +570,17 @@ function joinStatus(into: State, from: State): boolean {
       into.setStatus(k, { bits, freedAt, movedTo });
       changed = true;
     }
-  }
-  for (const [k, cur] of into.status) {
-    if (from.status.has(k)) continue;
+  });
+  const theirs = from.status;
+  into.status.forEach((cur, k) => {
+    if (theirs.has(k)) return;
     const d = defaultBits(k);
     const next = (cur.bits | d) & ~NONNULL;
     if (next !== cur.bits) {
       into.setStatus(k, { ...cur, bits: next });
       changed = true;
     }
-  }
+  });
   return changed;
 }
 
@@ -540,9 +599,12 @@ function joinOwnStatus(into: State, from: State): boolean {
       changed = true;
     }
   };
-  const mine = [...into.status.own()];
-  for (const [k, s] of theirs) both(k, into.status.get(k), s);
-  for (const [k, cur] of mine) if (!theirs.has(k)) both(k, cur, from.status.get(k));
+  const mine: string[] = [];
+  into.status.own().forEach((_s, k) => {
+    if (!theirs.has(k)) mine.push(k);
+  });
+  theirs.forEach((s, k) => both(k, into.status.get(k), s));
+  for (const k of mine) both(k, into.status.get(k), from.status.get(k));
   return changed;
 }
 
@@ -569,11 +631,15 @@ function joinRest(into: State, from: State): boolean {
     if (into.retSite < 0) into.retSite = from.retSite;
   }
   // facts: keep only those both sides agree on
-  for (const [k, v] of [...into.facts]) {
-    if (from.facts.get(k) !== v) {
-      into.deleteFact(k);
-      changed = true;
-    }
+  if (into.facts.size === 0) return changed;
+  let gone: string[] | undefined;
+  const theirs = from.facts;
+  into.facts.forEach((v, k) => {
+    if (theirs.get(k) !== v) (gone ??= []).push(k);
+  });
+  if (gone) {
+    for (const k of gone) into.deleteFact(k);
+    changed = true;
   }
   return changed;
 }
