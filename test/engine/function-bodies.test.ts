@@ -113,6 +113,9 @@ describe('topLevelBraces and unreadInitializers', () => {
     expect(unreadInitializers(balanced, topLevelBraces(balanced), readTable(model))).toHaveLength(1);
     const split = ['#ifdef BIG', ...table('codes', 'struct error_code', [...strings, '#else', ...strings.slice(0, 3)]), '#endif'].join('\n');
     expect(unreadInitializers(split, topLevelBraces(split), readTable(model))).toHaveLength(0);
+    // a macro defined inside a table is defined for the rest of the file (CPython's pyexpat.c, _sqlite/module.c)
+    const defining = table('codes', 'struct error_code', ['#define CODE(c) {#c, c}', ...strings]).join('\n');
+    expect(unreadInitializers(defining, topLevelBraces(defining), readTable(model))).toHaveLength(0);
   });
 });
 

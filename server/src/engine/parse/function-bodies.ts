@@ -28,7 +28,7 @@ export interface TopLevelBraces extends BodySpan {
   head: number;
   /** Preprocessor lines between the braces. */
   directives: boolean;
-  /** Those lines open and close their own conditionals (an `#else` or `#endif` of an outer one is not balanced). */
+  /** Those lines are conditionals that open and close inside (an `#else` or `#endif` of an outer one, or a `#define`, is not). */
   balanced: boolean;
 }
 
@@ -135,14 +135,18 @@ export function topLevelBraces(text: string): TopLevelBraces[] {
   return depth === 0 ? out : [];
 }
 
-/** Conditional nesting after the directive at `at`; -1 when it ends or continues a conditional opened before the braces. */
+/**
+ * Conditional nesting after the directive at `at`; -1 when it ends or continues a conditional opened
+ * before the braces, or is no conditional at all (a `#define` in a table defines a macro for the rest
+ * of the file: cutting it out would change what follows).
+ */
 function nestAfter(text: string, at: number, nesting: number): number {
   const m = /^#[ \t]*(\w+)/.exec(text.slice(at, at + 16));
   const word = m?.[1] ?? '';
   if (word === 'if' || word === 'ifdef' || word === 'ifndef') return nesting + 1;
   if (word === 'endif') return nesting > 0 ? nesting - 1 : -1;
   if (word === 'else' || word === 'elif' || word === 'elifdef' || word === 'elifndef') return nesting > 0 ? nesting : -1;
-  return nesting;
+  return -1;
 }
 
 /**
