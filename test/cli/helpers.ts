@@ -74,8 +74,8 @@ export interface CliRun {
 }
 
 /** `node bin/heaplint.js …args` in `cwd` (the repository root unless given). */
-export function heaplint(args: string[], opts: { cwd?: string } = {}): CliRun {
-  const env = { ...process.env };
+export function heaplint(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliRun {
+  const env = { ...process.env, ...opts.env };
   delete env.HEAPLINT_DEBUG;
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', env, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

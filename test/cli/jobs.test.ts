@@ -48,6 +48,16 @@ describe('--jobs', () => {
     expect(conflicts).toHaveLength(1);
   });
 
+  it('with one job, reports the same from a lint thread of its own as from the main thread', () => {
+    // runs this small are linted on the main thread; the knob sends them to the thread big ones use
+    const main = heaplint(['--jobs', '1', 'test/fixtures'], { env: { HEAPLINT_THREAD: 'main' } });
+    const own = heaplint(['--jobs', '1', 'test/fixtures'], { env: { HEAPLINT_THREAD: 'own' } });
+    expect(lines(main.stdout).length).toBeGreaterThan(100);
+    expect(own.stdout).toBe(main.stdout);
+    expect(own.stderr).toBe(main.stderr.replace(/\([\d.]+ s\)/, own.stderr.match(/\([\d.]+ s\)/)?.[0] ?? ''));
+    expect(own.code).toBe(main.code);
+  });
+
   it('reports on the whole fixture suite exactly what one thread reports', () => {
     const one = heaplint(['--jobs', '1', 'test/fixtures']);
     expect(lines(one.stdout).length).toBeGreaterThan(100);

@@ -1,6 +1,6 @@
 /**
- * The one place the CLI calls the engine. With one job everything is analysed together on the main
- * thread. With more, the files are shared out between worker threads. The workers tell each other what their files declare
+ * The one place the CLI calls the engine. With one job everything is analysed together on one thread
+ * (a worker with a larger young generation, for all but small runs). With more, the files are shared out between worker threads. The workers tell each other what their files declare
  * and the coordinator what calls what; it orders the functions as one thread would (plan.ts), and
  * each worker analyses its own in that order, trading summaries as they are computed (worker.ts), so
  * the findings are those of one thread.
@@ -38,14 +38,52 @@ export async function lintFiles(files: readonly SourceFile[], options: LintOptio
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive whole number, not ${jobs}`);
   const sources = files.filter(f => !f.path.endsWith('.h'));
   const workerScript = join(__dirname, 'worker.js');
-  if (jobs === 1 || sources.length < 2 * jobs || !existsSync(workerScript)) {
-    await initParser();
+  const hasWorker = existsSync(workerScript);
+  if (jobs === 1 || sources.length < 2 * jobs || !hasWorker) {
     options.onProgress?.('analysing', 0, files.length);
-    const result = analyzeProject([...files], { model: options.model, severities: options.severities });
+    const size = files.reduce((n, f) => n + f.text.length, 0);
+    // HEAPLINT_THREAD=own|main overrides the choice (the tests compare the two)
+    const knob = process.env.HEAPLINT_THREAD;
+    const own = hasWorker && (knob === 'own' || (knob !== 'main' && size >= OWN_THREAD_FROM));
+    const result = own ? await lintInOneWorker(files, options, workerScript) : await lintHere(files, options);
     options.onProgress?.('analysing', files.length, files.length);
-    return { findings: result.findings, problems: result.problems, stats: result.stats };
+    return result;
   }
   return lintInWorkers(files, options, Math.min(jobs, sources.length), workerScript);
+}
+
+/**
+ * The young generation lint threads get. V8 sizes it (16 MB semi-spaces) for programs whose objects
+ * mostly die at once; the analysis keeps each function's states alive for the whole of its fixpoint,
+ * so every scavenge copied them again. On CPython 3.11, with this size: 64 scavenges instead of 222,
+ * about 0.3 s less of garbage collection (of 0.95 s), for about 120 MB more memory per thread.
+ */
+const LINT_THREAD = { resourceLimits: { maxYoungGenerationSizeMb: 192 } };
+
+/** Below this much text a lint runs on the main thread: starting a thread would cost more than its young generation saves. */
+const OWN_THREAD_FROM = 2_000_000;
+
+async function lintHere(files: readonly SourceFile[], options: LintOptions): Promise<LintOutcome> {
+  await initParser();
+  const result = analyzeProject([...files], { model: options.model, severities: options.severities });
+  return { findings: result.findings, problems: result.problems, stats: result.stats };
+}
+
+async function lintInOneWorker(files: readonly SourceFile[], options: LintOptions, script: string): Promise<LintOutcome> {
+  const worker = new Worker(script, LINT_THREAD);
+  try {
+    return await new Promise<LintOutcome>((resolve, reject) => {
+      worker.once('message', (r: { kind: string; message?: string } & LintOutcome) => {
+        if (r.kind === 'error') reject(new Error(r.message));
+        else resolve({ findings: r.findings, problems: r.problems, stats: r.stats });
+      });
+      worker.once('error', reject);
+      worker.once('exit', code => reject(new Error(`the lint thread stopped (exit code ${code})`)));
+      worker.postMessage({ kind: 'lint', files, model: options.model, severities: options.severities });
+    });
+  } finally {
+    await worker.terminate();
+  }
 }
 
 interface Loaded {
@@ -71,7 +109,7 @@ async function lintInWorkers(files: readonly SourceFile[], options: LintOptions,
   const taken = new SharedArrayBuffer(4);
   // functions analysed so far, by all workers: the main thread is idle, and reads both counters for the progress line
   const analysed = new SharedArrayBuffer(4);
-  const workers = Array.from({ length: jobs }, () => new Worker(script));
+  const workers = Array.from({ length: jobs }, () => new Worker(script, LINT_THREAD));
   let progress: () => void = () => options.onProgress?.('parsing', Math.min(Atomics.load(new Int32Array(taken), 0), queue.length), queue.length);
   const ticker = setInterval(() => progress(), 100);
   const ask = <T>(w: Worker, msg: unknown, transfer: Transferable[] = []): Promise<T> =>

@@ -1,5 +1,6 @@
 /**
- * A lint worker thread. It parses files from a queue it shares with the other workers, tells the
+ * A lint worker thread. With one job it runs the whole lint (lint.ts says why on a thread of its own).
+ * With more, it parses files from a queue it shares with the other workers, tells the
  * coordinator what they declare and how their functions call each other, then analyses its relevant
  * functions in the coordinator's order, callees first: a summary another worker needs is posted to it
  * as soon as it is known, and a function waits until the summaries it reads from others have come.
@@ -7,13 +8,15 @@
  */
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Model } from '../../../allocator-model/src/model';
-import { initParser, type SourceFile } from '../engine';
+import { analyzeProject, initParser, type SourceFile } from '../engine';
 import type { Summary } from '../engine/flow/summary';
 import { declarationsOf, declaredFile, type Declarations } from '../engine/project/declarations';
 import { ProjectAnalysis, ProjectIndex, parseForLint, type FnEntry, type ParsedFile } from '../engine/project/project';
 import type { FileProblem, SeverityLevel } from '../engine/types';
 
 export type WorkerRequest =
+  /** The whole lint on this thread: what one job does, with this thread's larger young generation (lint.ts). */
+  | { kind: 'lint'; files: SourceFile[]; model: Model; severities: Record<string, SeverityLevel | 'off'> }
   /**
    * `files`, shared by all workers, are taken one at a time through the counter `taken`: those a worker
    * takes are its own, whose functions it analyses and reports.
@@ -36,6 +39,11 @@ let files: ParsedFile[] = [];
 let index: ProjectIndex | undefined;
 
 async function handle(msg: WorkerRequest): Promise<unknown> {
+  if (msg.kind === 'lint') {
+    await initParser();
+    const result = analyzeProject(msg.files, { model: msg.model, severities: msg.severities });
+    return { kind: 'linted', findings: result.findings, problems: result.problems, stats: result.stats };
+  }
   if (msg.kind === 'load') {
     await initParser();
     model = msg.model;
