@@ -662,6 +662,17 @@ interface Inputs {
   budget?: number;
 }
 
+interface NameFacts {
+  callee?: FnEntry;
+  api?: Api;
+  /** An API that allocates or releases. */
+  allocSeed: boolean;
+  /** An argument parser: a seed where its format allocates. */
+  parser: boolean;
+  setter: boolean;
+  gilRelease: boolean;
+}
+
 interface ResolvedMention {
   name: string;
   callee?: FnEntry;
@@ -950,15 +961,9 @@ export class ProjectIndex {
   }
 
   /** Calls that create or release a block: a function without any (directly or through callees) has nothing to report. */
-  private isAllocSeed(name: string, file?: string): boolean {
-    const api = file ? this.api(name, file) : this.customApis.get(name) ?? this.model.apis.get(name);
-    if (!api) return false;
-    return SEED_KINDS.has(api.kind);
-  }
-
-  private isSeed(name: string, file: string, fn: FunctionInfo): boolean {
-    if (this.isAllocSeed(name, file)) return true;
-    return this.model.parsers.has(name) && fn.allocatingFormat === true;
+  private isAllocSeed(name: string): boolean {
+    const api = this.customApis.get(name) ?? this.model.apis.get(name);
+    return !!api && SEED_KINDS.has(api.kind);
   }
 
   /** Callees of each function, resolved once (the call graph every later pass walks). */
@@ -972,7 +977,7 @@ export class ProjectIndex {
       this.resolvedFor.set(e, e.info);
       list = [];
       for (const m of e.info.mentions) {
-        const t = this.resolveFn(m, e.file.path);
+        const t = this.nameIn(m, e.file.path)?.callee;
         if (t && t !== e) list.push(t);
       }
       this.calleesOf.set(e, list);
@@ -981,7 +986,10 @@ export class ProjectIndex {
   }
 
   private isSeedEntry(e: FnEntry): boolean {
-    for (const m of e.info.mentions) if (this.isSeed(m, e.file.path, e.info)) return true;
+    for (const m of e.info.mentions) {
+      const n = this.nameIn(m, e.file.path);
+      if (n && (n.allocSeed || (n.parser && e.info.allocatingFormat === true))) return true;
+    }
     return this.returnsStaticStorage(e);
   }
 
@@ -1046,16 +1054,38 @@ export class ProjectIndex {
     if (cached && cached.info === e.info) return cached.list;
     const list: ResolvedMention[] = [];
     for (const name of [...e.info.mentions].sort()) {
-      const callee = this.resolveFn(name, e.file.path);
-      const api = this.api(name, e.file.path);
-      const seed = this.isSeed(name, e.file.path, e.info);
-      const setter = this.model.exceptionSetters.test(name) || this.model.exceptionSetterHint.test(name);
-      const gilRelease = name.startsWith('__HL_R') || api?.kind === 'gil-release';
-      if (callee || api || seed || setter || gilRelease) list.push({ name, callee, api, seed, setter, gilRelease });
+      const n = this.nameIn(name, e.file.path);
+      if (!n) continue;
+      const seed = n.allocSeed || (n.parser && e.info.allocatingFormat === true);
+      if (n.callee || n.api || seed || n.setter || n.gilRelease) list.push({ name, callee: n.callee, api: n.api, seed, setter: n.setter, gilRelease: n.gilRelease });
     }
     this.resolved.set(e, { info: e.info, list });
     return list;
   }
+
+  /**
+   * What a name mentioned in a file stands for, asked once per file and name: most names recur in
+   * many of a file's functions, and the answers hold while the index does (declarations, macros and
+   * attributes are read when it is built; an index is rebuilt when any of them changes).
+   */
+  private nameIn(name: string, file: string): NameFacts | null {
+    let names = this.namesByFile.get(file);
+    if (!names) this.namesByFile.set(file, (names = new Map()));
+    let n = names.get(name);
+    if (n === undefined) {
+      const callee = this.resolveFn(name, file);
+      const api = this.api(name, file);
+      const allocSeed = !!api && SEED_KINDS.has(api.kind);
+      const parser = this.model.parsers.has(name);
+      const setter = this.model.exceptionSetters.test(name) || this.model.exceptionSetterHint.test(name);
+      const gilRelease = name.startsWith('__HL_R') || api?.kind === 'gil-release';
+      n = callee || api || parser || setter || gilRelease ? { callee, api, allocSeed, parser, setter, gilRelease } : null;
+      names.set(name, n);
+    }
+    return n;
+  }
+
+  private readonly namesByFile = new Map<string, Map<string, NameFacts | null>>();
 
   private readonly resolved = new Map<FnEntry, { info: FunctionInfo; list: ResolvedMention[] }>();
 
