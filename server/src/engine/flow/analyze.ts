@@ -112,8 +112,13 @@ export function analyzeFunction(ctx: FlowContext): FlowResult {
   let analysis = new FunctionAnalysis(ctx, MAX_DISJUNCTS);
   let result = analysis.run();
   let cheap = true;
+  let before: string | undefined;
   for (const step of REFINEMENTS) {
     if (!cheap || result.aborted || !analysis.limitHit || !result.events.some(suspicious)) break;
+    // a wider analysis that found the same suspicious events as the narrower one is not widened again
+    const now = suspicions(result);
+    if (before !== undefined && now === before) break;
+    before = now;
     // a wider analysis rarely needs more than a dozen times the steps of the narrower one; one that does
     // is a function whose paths do not converge, and giving up early spares the time
     const budget = Math.min(ctx.budget * step.budget, Math.max(REFINE_MIN_BUDGET, analysis.steps * REFINE_GROWTH));
@@ -125,6 +130,11 @@ export function analyzeFunction(ctx: FlowContext): FlowResult {
     cheap = next.steps < step.nextIfUnder;
   }
   return result;
+}
+
+/** The suspicious events of a result, as one string that is equal for equal events. */
+function suspicions(result: FlowResult): string {
+  return result.events.filter(suspicious).map(e => JSON.stringify(e)).sort().join('\n');
 }
 
 /** Events that may become findings (a well-matched release or a field assignment never does on its own). */
