@@ -139,13 +139,70 @@ export function readParams(fd: Syntax, source: string): Param[] {
   return out;
 }
 
+/**
+ * The words of [start, end) of C code that may be identifiers: not in comments or string and character
+ * literals, not member names after `.` or `->`, not the digits and suffixes of numbers.
+ */
+export function wordsOfCode(text: string, start: number, end: number, into: Set<string>): void {
+  let i = start;
+  let member = false;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (isWordStart(c)) {
+      let j = i + 1;
+      while (j < end && isWordChar(text.charCodeAt(j))) j++;
+      if (!member) into.add(text.slice(i, j));
+      member = false;
+      i = j;
+      continue;
+    }
+    if (c >= 0x30 && c <= 0x39) {
+      // a number, with its suffixes and hex digits (`0x1fUL`, `1e-5`)
+      i++;
+      while (i < end && (isWordChar(text.charCodeAt(i)) || text.charCodeAt(i) === 0x2e)) i++;
+      member = false;
+      continue;
+    }
+    if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const close = text.indexOf('*/', i + 2);
+      i = close < 0 ? end : close + 2;
+      continue;
+    }
+    if (c === 0x2f && text.charCodeAt(i + 1) === 0x2f) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? end : nl;
+      continue;
+    }
+    if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+      i++;
+      while (i < end && text.charCodeAt(i) !== c && text.charCodeAt(i) !== 0x0a) i += text.charCodeAt(i) === 0x5c /* \ */ ? 2 : 1;
+      i++;
+      member = false;
+      continue;
+    }
+    if (c === 0x2e /* . */ || (c === 0x3e /* > */ && text.charCodeAt(i - 1) === 0x2d /* - */)) member = true;
+    else if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) member = false;
+    i++;
+  }
+}
+
+function isWordStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+function isWordChar(c: number): boolean {
+  return isWordStart(c) || (c >= 0x30 && c <= 0x39);
+}
+
 /** Distinct names in order of first appearance (the call graph's edge order follows it). */
 function collectMentions(body: Syntax, source: string): readonly string[] {
   if (body.names) return body.names;
   const names = new Set<string>();
   if (body.lazy) {
-    // an over-approximation is fine here: mentions only decide what may need analysis
-    for (const m of source.slice(body.start, body.end).matchAll(/[A-Za-z_]\w*/g)) names.add(m[0]);
+    // read off the text: an over-approximation is fine here (mentions only decide what may need
+    // analysis), but words of comments and literals, and member names, would make functions of those
+    // names look called
+    wordsOfCode(source, body.start, body.end, names);
   } else {
     walk(body, n => {
       if (n.type === 'identifier') names.add(textOf(n, source));

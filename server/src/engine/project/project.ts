@@ -243,7 +243,7 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
   // the text parsed: unless the editor keeps the tree, without its tables of numbers (same offsets)
   const kept = keepTree && !allLazy;
   const tablesOut = kept ? analysed : blankNumericTables(analysed);
-  const macroNames = localMacroNames(analysed);
+  const macroNames = localMacroNames(analysed, model);
   const skips = bodySkipper(analysed, model, macroNames);
   // and for a lint, without the insides of the bodies and initializers that will not be converted
   // (see function-bodies.ts, data-tables.ts)
@@ -285,30 +285,52 @@ export function parseForLint(file: SourceFile, model: Model): ParsedFile | FileP
   return parseSource(file, model, false, false, true);
 }
 
-/** Names the file #defines: a body that uses one is converted at parse time like one that allocates. */
-export function localMacroNames(analysed: string): string[] {
-  return [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)].map(m => m[1]);
+/**
+ * Names the file #defines whose definitions name an allocator, a deallocator or a GIL release, or
+ * another such macro of the file: a body that uses one is converted at parse time like one that
+ * allocates. A body using other macros is converted later if an analysis needs it (its lazy mentions
+ * hold every word of its text, the macros' names among them, so the call graph still sees them).
+ */
+export function localMacroNames(analysed: string, model: Model): string[] {
+  const defs = [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)((?:\\\r?\n|\\[^\n]|[^\n\\])*)/gm)];
+  if (!defs.length) return [];
+  const seeds = seedPattern(model);
+  const chosen = new Set<string>();
+  for (let grew = true; grew;) {
+    grew = false;
+    const others = chosen.size ? new RegExp(`\\b(?:${[...chosen].join('|')})\\b`) : undefined;
+    for (const [, name, body] of defs) {
+      if (chosen.has(name) || !(seeds.test(body) || others?.test(body))) continue;
+      chosen.add(name);
+      grew = true;
+    }
+  }
+  return defs.map(d => d[1]).filter(n => chosen.has(n));
 }
 
 /**
- * The #define names of `analysed`, which is `prev.analysed` with [from, oldEnd) replaced by
- * [from, newEnd); undefined when they are not those of `prev`. A name is read off one line, so an
- * edit whose lines, before and after, hold no `#` leaves them as they were.
+ * The localMacroNames of `analysed`, which is `prev.analysed` with [from, oldEnd) replaced by
+ * [from, newEnd); undefined when they are not those of `prev`. A definition starts on a line with
+ * `#`, so an edit whose lines, before and after (with the lines they continue), hold none leaves them
+ * as they were.
  */
-export function macroNamesAfterEdit(prev: ParsedFile, analysed: string, from: number, oldEnd: number, newEnd: number): string[] | undefined {
+export function macroNamesAfterEdit(prev: ParsedFile, analysed: string, from: number, oldEnd: number, newEnd: number, model: Model): string[] | undefined {
   const before = prev.analysed;
-  const names = prev.macroNames ?? localMacroNames(before);
+  const names = prev.macroNames ?? localMacroNames(before, model);
   const lines = (t: string, s: number, e: number) => {
     const nl = t.indexOf('\n', e);
-    return t.slice(t.lastIndexOf('\n', s - 1) + 1, nl < 0 ? t.length : nl);
+    let start = t.lastIndexOf('\n', s - 1) + 1;
+    // a line ending in a backslash continues onto the next: a macro's body may be on lines without `#`
+    while (start > 0 && /\\\r?\n$/.test(t.slice(Math.max(0, start - 3), start))) start = t.lastIndexOf('\n', start - 2) + 1;
+    return t.slice(start, nl < 0 ? t.length : nl);
   };
   if (!lines(before, from, oldEnd).includes('#') && !lines(analysed, from, newEnd).includes('#')) return names;
-  const now = localMacroNames(analysed);
+  const now = localMacroNames(analysed, model);
   return now.join(' ') === names.join(' ') ? now : undefined;
 }
 
 /** Bodies that call nothing of interest are converted only if a cross-file summary makes them matter. */
-export function bodySkipper(analysed: string, model: Model, localMacros = localMacroNames(analysed)): (start: number, end: number) => boolean {
+export function bodySkipper(analysed: string, model: Model, localMacros = localMacroNames(analysed, model)): (start: number, end: number) => boolean {
   const seeds = seedPattern(model);
   const macroRe = localMacros.length ? new RegExp(`\\b(?:${localMacros.join('|')})\\b`) : undefined;
   return (s, e) => {

@@ -35,7 +35,7 @@ export function reparseFile(prev: ParsedFile, text: string, model: Model, parsed
   const before = prev.analysed;
   const { from, oldEnd, newEnd } = changedSpan(before, analysed);
   const delta = newEnd - oldEnd;
-  const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, newEnd);
+  const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, newEnd, model);
   if (!macros) return undefined;
 
   if (from !== oldEnd || from !== newEnd) {

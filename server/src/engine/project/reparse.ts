@@ -51,7 +51,7 @@ export function reparseInPlace(prev: ParsedFile, text: string, model: Model, spe
   // a guess is checked against the last tree parsed from scratch: without one, no guess
   if (guess && (!speculate || !prev.tree)) return undefined;
   // which bodies are converted may change
-  const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, oldEnd + delta);
+  const macros = macroNamesAfterEdit(prev, analysed, from, oldEnd, oldEnd + delta, model);
   if (!macros) return undefined;
 
   const lines = linesOf(root);
