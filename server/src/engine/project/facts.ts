@@ -194,6 +194,9 @@ function isWordChar(c: number): boolean {
   return isWordStart(c) || (c >= 0x30 && c <= 0x39);
 }
 
+/** A format string with `es`/`et` in it: an argument parser that allocates the buffer it hands back. */
+export const ALLOCATING_FORMAT = /"[^"\n]*e[st]/;
+
 /** Distinct names in order of first appearance (the call graph's edge order follows it). */
 function collectMentions(body: Syntax, source: string): readonly string[] {
   if (body.names) return body.names;
@@ -265,7 +268,7 @@ export function readFunction(n: Syntax, source: string, file: string): FunctionI
     name: textOf(id, source), file, isStatic: isStaticDecl(n, source),
     returns: { base: typeName(child(n, 'type'), source), pointers: pointerDepthAbove(decl, fd), array: false },
     params: readParams(fd, source), node: n, body, mentions: collectMentions(body, source), broken: !!n.broken,
-    allocatingFormat: /"[^"\n]*e[st]/.test(source.slice(body.start, body.end)),
+    allocatingFormat: ALLOCATING_FORMAT.test(source.slice(body.start, body.end)),
   };
 }
 

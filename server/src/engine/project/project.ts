@@ -18,7 +18,7 @@ import type { Rule, RuleContext, Verdict } from '../rules/rule';
 import { isSuppressed, parseSuppressions, type Suppression } from '../suppress';
 import type { FileProblem, Finding, Range, Related, SeverityLevel, SourceFile } from '../types';
 import { declarationKey } from './declarations';
-import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType, readTable, unreadInitializer } from './facts';
+import { readFacts, type FileFacts, type FunctionInfo, type GlobalVar, type VarType, ALLOCATING_FORMAT, readTable, unreadInitializer } from './facts';
 import { compactFacts, noteConverted } from './compact';
 import { memoOf, remember } from './memo';
 import { calleesFirst, reachingSeeds } from './call-graph';
@@ -218,19 +218,23 @@ export function isBinary(text: string): boolean {
   return bad > 16;
 }
 
-const seedPatterns = new WeakMap<Model, RegExp>();
+const seedTests = new WeakMap<Model, (text: string) => boolean>();
 
-/** Words whose presence in a function body means it may allocate, release or release the GIL. */
-function seedPattern(model: Model): RegExp {
-  let re = seedPatterns.get(model);
-  if (!re) {
+/**
+ * Whether a function body's (or a macro's) text may allocate, release or release the GIL: it names
+ * such an API, or an argument parser with a format that allocates (as the index's seeds do).
+ */
+function seedTest(model: Model): (text: string) => boolean {
+  let test = seedTests.get(model);
+  if (!test) {
     const words = new Set<string>(['__HL_R', '__HL_A']);
     for (const a of model.apis.values()) if (SEED_KINDS.has(a.kind) || a.kind === 'gil-release') words.add(a.name);
-    for (const p of model.parsers.keys()) words.add(p);
-    re = new RegExp(`\\b(?:${[...words].join('|')})`);
-    seedPatterns.set(model, re);
+    const apis = new RegExp(`\\b(?:${[...words].join('|')})`);
+    const parsers = model.parsers.size ? new RegExp(`\\b(?:${[...model.parsers.keys()].join('|')})\\b`) : undefined;
+    test = text => apis.test(text) || (!!parsers && parsers.test(text) && ALLOCATING_FORMAT.test(text));
+    seedTests.set(model, test);
   }
-  return re;
+  return test;
 }
 
 /**
@@ -294,13 +298,13 @@ export function parseForLint(file: SourceFile, model: Model): ParsedFile | FileP
 export function localMacroNames(analysed: string, model: Model): string[] {
   const defs = [...analysed.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)((?:\\\r?\n|\\[^\n]|[^\n\\])*)/gm)];
   if (!defs.length) return [];
-  const seeds = seedPattern(model);
+  const seeds = seedTest(model);
   const chosen = new Set<string>();
   for (let grew = true; grew;) {
     grew = false;
     const others = chosen.size ? new RegExp(`\\b(?:${[...chosen].join('|')})\\b`) : undefined;
     for (const [, name, body] of defs) {
-      if (chosen.has(name) || !(seeds.test(body) || others?.test(body))) continue;
+      if (chosen.has(name) || !(seeds(body) || others?.test(body))) continue;
       chosen.add(name);
       grew = true;
     }
@@ -331,11 +335,11 @@ export function macroNamesAfterEdit(prev: ParsedFile, analysed: string, from: nu
 
 /** Bodies that call nothing of interest are converted only if a cross-file summary makes them matter. */
 export function bodySkipper(analysed: string, model: Model, localMacros = localMacroNames(analysed, model)): (start: number, end: number) => boolean {
-  const seeds = seedPattern(model);
+  const seeds = seedTest(model);
   const macroRe = localMacros.length ? new RegExp(`\\b(?:${localMacros.join('|')})\\b`) : undefined;
   return (s, e) => {
     const body = analysed.slice(s, e);
-    return !seeds.test(body) && !(macroRe && macroRe.test(body));
+    return !seeds(body) && !(macroRe && macroRe.test(body));
   };
 }
 
