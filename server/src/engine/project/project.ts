@@ -79,6 +79,11 @@ export interface FieldRelease {
 }
 
 /** Releases of a field whose family differs from the family another function assigned to it. */
+function compareRank(x: readonly (string | number)[], y: readonly (string | number)[]): number {
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  return 0;
+}
+
 export function fieldConflicts(assigns: FieldAssign[], releases: FieldRelease[], opts: ProjectOptions, releaseOf: (family: string) => string | undefined): Finding[] {
   const out: Finding[] = [];
   const sev = severityOf(fieldFamilyConflict.id, fieldFamilyConflict.severity, opts);
@@ -91,8 +96,12 @@ export function fieldConflicts(assigns: FieldAssign[], releases: FieldRelease[],
   for (const r of releases) {
     if (!r.report) continue;
     // from a function and a build that can meet this release: #if arms are alternatives, never a mix
-    const other = (byKey.get(r.key) ?? []).find(a => a.fn !== r.fn && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?' && sameBuild(a.pp, r.pp));
-    if (!other) continue;
+    const candidates = (byKey.get(r.key) ?? []).filter(a => a.fn !== r.fn && a.alloc.family !== r.family && r.family !== '*' && a.alloc.family !== '?' && sameBuild(a.pp, r.pp));
+    if (!candidates.length) continue;
+    // the one named does not depend on the order functions were analysed in (CLI workers differ):
+    // an assignment in the release's own file first, then by file and position
+    const rank = (a: FieldAssign) => [a.file === r.file ? 0 : 1, a.file, a.range.startLine, a.range.startCol] as const;
+    const other = candidates.reduce((best, a) => (compareRank(rank(a), rank(best)) < 0 ? a : best));
     const slot = r.key.startsWith(SLOT_PREFIX) ? r.key.slice(SLOT_PREFIX.length) : undefined;
     const holder = slot ? `the pointer kept by ${slot}` : `field '${r.key}'`;
     const right = releaseOf(other.alloc.family);
