@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     console.error('bench: --jobs needs a whole number of at least 1');
     process.exit(2);
   }
-  const root = resolve(args.find((a, i) => !a.startsWith('--') && i !== jobsAt + 1) ?? 'corpus/python3.11');
+  // the corpus: the argument that is neither an option nor --jobs's value
+  const root = resolve(args.find((a, i) => !a.startsWith('--') && (jobsAt < 0 || i !== jobsAt + 1)) ?? 'corpus/python3.11');
   if (!existsSync(join(root, 'Modules'))) {
     console.error(`bench: no CPython tree at ${root}; run: bash scripts/fetch-cpython.sh`);
     process.exit(2);
