@@ -1,6 +1,7 @@
 /**
  * The one place the CLI calls the engine. With one job everything is analysed together on one thread
- * (a worker with a larger young generation, for all but small runs). With more, the files are shared out between worker threads. The workers tell each other what their files declare
+ * (a worker with a larger young generation, for all but small runs). With more, the files are shared
+ * out between worker threads. The workers tell each other what their files declare
  * and the coordinator what calls what; it orders the functions as one thread would (plan.ts), and
  * each worker analyses its own in that order, trading summaries as they are computed (worker.ts), so
  * the findings are those of one thread.

@@ -64,9 +64,10 @@ const MIN_INITIALIZER = 512;
 /**
  * The top-level initializers among `braces` whose declarations name no type whose tables are read
  * (`read`, asked of every word before the `=`, comments included, so a doubt keeps the table):
- * the parse leaves them unconverted anyway (facts.ts, unreadInitializer), so a lint may blank them.
- * Generated tables of strings, structs and macros (CJK codecs, OpenSSL error codes) are most of their
- * files. One holding preprocessor lines is blanked only if they open and close their own conditionals.
+ * the parse leaves them unconverted anyway (facts.ts, unreadInitializer), so a lint cuts their insides
+ * out of the text it parses (function-bodies.ts, cutBraces). Generated tables of strings, structs and
+ * macros (CJK codecs, OpenSSL error codes) are most of their files. One holding preprocessor lines is
+ * taken only if they are conditionals that open and close inside it.
  */
 export function unreadInitializers(text: string, braces: readonly TopLevelBraces[], read: (word: string) => boolean): BodySpan[] {
   const out: BodySpan[] = [];
