@@ -33,7 +33,12 @@ export interface TopLevelBraces extends BodySpan {
 }
 
 export function functionBodies(text: string): BodySpan[] {
-  return topLevelBraces(text).filter(b => b.kind === 'body' && !b.directives).map(({ open, close }) => ({ open, close }));
+  return topLevelBraces(text).filter(isPlainBody).map(({ open, close }) => ({ open, close }));
+}
+
+/** A function body without preprocessor lines: its braces, read off the text, can be trusted. */
+export function isPlainBody(b: TopLevelBraces): boolean {
+  return b.kind === 'body' && !b.directives;
 }
 
 /**

@@ -9,7 +9,7 @@ import { SLOT_PREFIX, analyzeFunction, type FlowContext, type FlowResult } from 
 import { sameBuild, type FlowEvent, type PreprocFacts } from '../flow/events';
 import type { AllocFact, Summary } from '../flow/summary';
 import { blankNumericTables, unreadInitializers } from '../parse/data-tables';
-import { bodiesFound, cutBraces, topLevelBraces, type CutMap } from '../parse/function-bodies';
+import { bodiesFound, cutBraces, isPlainBody, topLevelBraces, type CutMap } from '../parse/function-bodies';
 import { neutralise } from '../parse/neutralise';
 import { parseC, type Tree } from '../parse/parser';
 import { LineIndex, linesOf, replaceSubtree, toSyntax, type Syntax } from '../parse/syntax';
@@ -261,7 +261,7 @@ export function parseSource(file: SourceFile, model: Model, allLazy = false, kee
   // and for a lint, without the insides of the bodies and initializers that will not be converted
   // (see function-bodies.ts, data-tables.ts)
   const braces = blankIdle && !kept ? topLevelBraces(tablesOut) : [];
-  const idle = braces.filter(b => b.kind === 'body' && !b.directives && skips(b.open, b.close));
+  const idle = braces.filter(b => isPlainBody(b) && skips(b.open, b.close));
   const unread = unreadInitializers(tablesOut, braces, readTable(model));
   const { text: parsedText, cuts } = cutBraces(tablesOut, [...idle, ...unread].sort((a, b) => a.open - b.open));
   let tree = parseC(parsedText);
